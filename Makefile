@@ -1,0 +1,54 @@
+# whisperx-pipeline: the user's surface. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+JOBS_DIR ?= jobs
+export JOBS_DIR
+
+REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
+                docker/requirements-subtitles.txt docker/requirements-dev.txt
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-deps run-native stage-native test test-unit test-integration bench eval clean-jobs
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+system-deps: ## install ffmpeg (Debian/Ubuntu, needs root or sudo) if it is missing
+	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "error: install ffmpeg with your package manager, then rerun"; exit 1; }; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends ffmpeg; }
+
+$(VENV)/.installed: $(REQUIREMENTS) docker/requirements-nodeps.txt docker/constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c docker/constraints.txt $(addprefix -r ,$(REQUIREMENTS))
+	$(PIP) install -q --no-deps -r docker/requirements-nodeps.txt
+	$(PIP) install -q --no-deps -e .
+	touch $@
+
+setup: system-deps $(VENV)/.installed ## set this machine up: ffmpeg and a venv with every pinned dependency
+	@echo "ready: make run-native INPUT=movie.mp4"
+
+run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT (OPTIONS='--force asr' etc.)
+	@test -n "$(INPUT)" || { echo 'usage: make run-native INPUT=movie.mp4'; exit 2; }
+	$(PY) -m shared.runner "$(INPUT)" $(OPTIONS)
+
+stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr JOB=<id>
+	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
+	$(PY) -m stages.$(subst -,_,$(STAGE)) --job "$(JOB)" $(OPTIONS)
+
+test: $(VENV)/.installed ## run the test suite (unit and integration, real models, no network)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(VENV)/.installed ## only the fast unit tests
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in the same run
+	$(PY) -m bench.asr_overhead
+
+clean-jobs: ## delete the job folders under JOBS_DIR
+	rm -rf "$(JOBS_DIR)"

@@ -1,0 +1,154 @@
+"""The stage graph, declared once.
+
+Every stage's name, module, input and output artifacts, options class,
+device and the packages whose versions make its results. The native runner,
+the Makefile and (later) the compose files derive from or are tested against
+this module. Order comes from the graph (an output of one stage is an input
+of another), never from numbers in names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from shared import options as opts
+from shared.errors import JobError
+
+JOB = "job"  # pseudo-producer of the job's own inputs
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file in the job folder: produced by ``stage`` as ``filename`` in its folder."""
+
+    name: str
+    stage: str
+    filename: str
+    description: str
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    name: str
+    module: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    options: type
+    device: str  # "cpu", or "cuda-or-cpu" for stages that use a GPU when there is one
+    packages: tuple[str, ...]  # distributions whose versions are recorded in the lock
+    description: str
+
+
+ARTIFACTS: dict[str, Artifact] = {
+    a.name: a
+    for a in (
+        Artifact("media", JOB, "", "the input media file the job was created from"),
+        Artifact("audio", "demux", "audio.wav", "16 kHz mono PCM WAV of the chosen audio stream"),
+        Artifact("media_info", "demux", "media.json", "duration, streams, languages, chosen stream"),
+        Artifact("speech_regions", "silero-vad", "speech.json", "speech regions in seconds"),
+        Artifact("transcript", "asr", "transcript.json", "segments and words with times and confidence, language"),
+        Artifact("subtitles", "subtitles", "manifest.json", "subtitle files by language and format"),
+        Artifact("qc_report", "subtitles", "qc.json", "every cue that breaks a layout rule, and why"),
+        Artifact("muxed_media", "mux", "manifest.json", "the media with soft subtitle tracks"),
+    )
+}
+
+STAGES: tuple[StageSpec, ...] = (
+    StageSpec(
+        name="demux",
+        module="stages.demux",
+        inputs=("media",),
+        outputs=("audio", "media_info"),
+        options=opts.DemuxOptions,
+        device="cpu",
+        packages=(),
+        description="ffmpeg: the chosen audio stream as 16 kHz mono PCM, and media info",
+    ),
+    StageSpec(
+        name="silero-vad",
+        module="stages.silero_vad",
+        inputs=("audio",),
+        outputs=("speech_regions",),
+        options=opts.SileroVadOptions,
+        device="cpu",
+        packages=("silero-vad", "onnxruntime", "numpy", "soundfile"),
+        description="Silero VAD: speech regions",
+    ),
+    StageSpec(
+        name="asr",
+        module="stages.asr",
+        inputs=("audio", "speech_regions"),
+        outputs=("transcript",),
+        options=opts.AsrOptions,
+        device="cuda-or-cpu",
+        packages=("faster-whisper", "ctranslate2", "tokenizers", "numpy", "soundfile"),
+        description="faster-whisper, batched over speech regions: words with times",
+    ),
+    StageSpec(
+        name="subtitles",
+        module="stages.subtitles",
+        inputs=("transcript", "media_info"),
+        outputs=("subtitles", "qc_report"),
+        options=opts.SubtitleOptions,
+        device="cpu",
+        packages=("pysubs2",),
+        description="cue layout by a rules profile; SRT, VTT, ASS, JSON, TXT, TSV; QC report",
+    ),
+    StageSpec(
+        name="mux",
+        module="stages.mux",
+        inputs=("media", "media_info", "subtitles"),
+        outputs=("muxed_media",),
+        options=opts.MuxOptions,
+        device="cpu",
+        packages=(),
+        description="ffmpeg: soft subtitle tracks, language-tagged, streams copied",
+    ),
+)
+
+
+def stage(name: str) -> StageSpec:
+    for spec in STAGES:
+        if spec.name == name:
+            return spec
+    raise JobError(f"unknown stage {name!r}; stages are: {', '.join(s.name for s in STAGES)}")
+
+
+def producer(artifact: str) -> str:
+    return ARTIFACTS[artifact].stage
+
+
+def upstream(name: str) -> set[str]:
+    """Stages whose outputs ``name`` reads, directly."""
+    return {producer(a) for a in stage(name).inputs} - {JOB}
+
+
+def downstream(name: str) -> list[str]:
+    """``name`` and every stage that depends on it, in run order."""
+    reached = {name}
+    for spec in topological_order():
+        if upstream(spec.name) & reached:
+            reached.add(spec.name)
+    return [s.name for s in topological_order() if s.name in reached]
+
+
+@lru_cache(maxsize=1)
+def _order() -> tuple[str, ...]:
+    done: list[str] = []
+    pending = [s.name for s in STAGES]
+    while pending:
+        ready = [n for n in pending if upstream(n) <= set(done)]
+        if not ready:
+            raise RuntimeError(f"stage graph has a cycle among {pending}")
+        done.extend(ready)
+        pending = [n for n in pending if n not in ready]
+    return tuple(done)
+
+
+def topological_order() -> list[StageSpec]:
+    return [stage(n) for n in _order()]
+
+
+def options_by_stage() -> dict[str, type]:
+    return {s.name: s.options for s in STAGES}

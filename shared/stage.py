@@ -1,0 +1,197 @@
+"""Running one stage on one job: the part every stage shares.
+
+A stage package provides a pure ``run(inputs, outputs, options, hook)`` and a
+cheap ``model_identity(options)``; its ``__main__`` calls :func:`main`. This
+module resolves the options, decides freshness from the lock, lets ``run``
+write into ``<stage>/.partial/``, moves the results into place by rename,
+and writes the lock last. A stage killed at any point leaves no lock, so a
+rerun redoes it; the previous outputs are replaced only file by file, each
+by an atomic rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from shared import graph, log as logging_setup
+from shared import options as opts
+from shared.errors import JobError, PipelineError, StageFailed
+from shared.fsio import sha256_file, sha256_tree
+from shared.job import Job
+from shared.lock import LOCK_FILE, STAGING_DIR, Fingerprint, Lock, output_hashes, package_versions, staleness, write_lock
+from shared.models import apply_offline_environment
+from shared.progress import ProgressHook, TerminalProgress, no_progress
+
+log = logging_setup.get_logger("shared.stage")
+
+SHARED_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class StageReport:
+    """What ``run`` tells about its work; stored in the lock."""
+
+    model: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # shown to the user
+
+
+RunFn = Callable[[dict[str, Path], dict[str, Path], Any, ProgressHook], StageReport]
+ModelFn = Callable[[Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    stage: str
+    status: str  # "ran" or "fresh"
+    reasons: tuple[str, ...]
+    wall_s: float
+    peak_rss_mb: float
+    notes: tuple[str, ...] = ()
+
+
+def _code_hash(spec: graph.StageSpec) -> str:
+    module_dir = Path(sys.modules[spec.module].__file__).resolve().parent if spec.module in sys.modules else None
+    parts = [sha256_tree(SHARED_DIR)]
+    if module_dir is not None:
+        parts.append(sha256_tree(module_dir))
+    return "-".join(p[:16] for p in parts)
+
+
+def _input_paths(spec: graph.StageSpec, job: Job) -> dict[str, Path]:
+    paths = {}
+    for name in spec.inputs:
+        path = job.artifact_path(name)
+        if not path.is_file():
+            maker = graph.producer(name)
+            raise JobError(f"{spec.name} needs {name} ({path}), which stage {maker} writes", f"run stage {maker} first")
+        paths[name] = path
+    return paths
+
+
+def fingerprint(spec: graph.StageSpec, job: Job, options: Any, model_fn: ModelFn) -> tuple[Fingerprint, dict[str, Path]]:
+    inputs = _input_paths(spec, job)
+    hashes = {name: job.media_hash() if name == "media" else sha256_file(path) for name, path in inputs.items()}
+    fp = Fingerprint(
+        inputs=hashes,
+        options=opts.to_dict(options),
+        model=model_fn(options),
+        packages=package_versions(spec.packages),
+        code=_code_hash(spec),
+    )
+    return fp, inputs
+
+
+def _publish(staging: Path, stage_dir: Path) -> None:
+    """Move every staged file into place by rename; drop published files not remade."""
+    produced = {p.relative_to(staging) for p in staging.rglob("*") if p.is_file()}
+    for rel in sorted(produced):
+        target = stage_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, target)
+    for path in sorted(stage_dir.rglob("*"), reverse=True):
+        rel = path.relative_to(stage_dir)
+        if rel.parts[0] in (LOCK_FILE, STAGING_DIR):
+            continue
+        if path.is_file() and rel not in produced:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def execute(
+    spec: graph.StageSpec,
+    job: Job,
+    options: Any,
+    run_fn: RunFn,
+    model_fn: ModelFn,
+    force: bool = False,
+    hook: ProgressHook = no_progress,
+) -> Outcome:
+    stage_dir = job.stage_dir(spec.name)
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    fp, inputs = fingerprint(spec, job, options, model_fn)
+    reasons = ["forced"] if force else staleness(stage_dir, fp)
+    if not reasons:
+        log.info("%s is fresh (inputs, options, model and code unchanged): skipped", spec.name)
+        return Outcome(spec.name, "fresh", (), 0.0, 0.0)
+    log.info("running %s: %s", spec.name, "; ".join(reasons))
+    (stage_dir / LOCK_FILE).unlink(missing_ok=True)
+    staging = stage_dir / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    outputs = {name: staging / graph.ARTIFACTS[name].filename for name in spec.outputs}
+    started_at, t0, cpu0 = time.time(), time.perf_counter(), time.process_time()
+    try:
+        report = run_fn(inputs, outputs, options, hook)
+        missing = [name for name, path in outputs.items() if not path.is_file()]
+        if missing:
+            raise StageFailed(f"{spec.name} finished without writing {', '.join(missing)}")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _publish(staging, stage_dir)
+    wall_s = time.perf_counter() - t0
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    timings = {"started_at": round(started_at, 3), "wall_s": round(wall_s, 3),
+               "cpu_s": round(time.process_time() - cpu0, 3), "peak_rss_mb": round(peak_rss_mb, 1)}
+    write_lock(stage_dir, Lock(spec.name, fp, output_hashes(stage_dir), timings, dataclasses.asdict(report)))
+    for note in report.notes:
+        log.warning("%s", note)
+    log.info("%s done in %.1f s (peak memory %.0f MB)", spec.name, wall_s, peak_rss_mb)
+    return Outcome(spec.name, "ran", tuple(reasons), wall_s, peak_rss_mb, tuple(report.notes))
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def flag_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+def build_parser(spec: graph.StageSpec) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {spec.module}", description=spec.description)
+    parser.add_argument("--job", required=True, help="job id (a folder under --jobs-dir)")
+    parser.add_argument("--jobs-dir", type=Path, default=None, help="folder of jobs (default: $JOBS_DIR or ./jobs)")
+    parser.add_argument("--force", action="store_true", help="run even if the outputs are fresh")
+    for f in opts.fields_of(spec.options):
+        parser.add_argument(flag_name(f.name), dest=f.name, default=None, metavar="VALUE",
+                            help=f"{f.metadata['help']} (env {f.metadata['env']}, default {f.default!r})")
+    return parser
+
+
+def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback."""
+    logging_setup.configure()
+    apply_offline_environment()
+    spec = graph.stage(stage_name)
+    args = build_parser(spec).parse_args(argv)
+    flags = {f.name: getattr(args, f.name) for f in opts.fields_of(spec.options)}
+    try:
+        job = Job.open(args.job, args.jobs_dir)
+        options = opts.resolve(spec.options, job.config().get(spec.name), os.environ, flags)
+        outcome = execute(spec, job, options, run_fn, model_fn, args.force, TerminalProgress(spec.name))
+    except PipelineError as err:
+        print(f"error: {stage_name}: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print(f"error: {stage_name}: interrupted; rerun to finish (completed stages are kept)", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: still one line, the traceback only on request
+        log.debug("traceback", exc_info=True)
+        print(f"error: {stage_name}: internal error {type(err).__name__}: {logging_setup.mask_secrets(str(err))} "
+              f"(rerun with LOG_LEVEL=DEBUG for the traceback, and please report it)", file=sys.stderr)
+        return 1
+    print(json.dumps(dataclasses.asdict(outcome)), flush=True)
+    return 0
