@@ -1,0 +1,208 @@
+"""The native runner: one command from a media file to subtitles.
+
+    python -m shared.runner movie.mp4 [--force asr] [--from subtitles] [--asr-model base] ...
+
+Creates (or reopens) the job under ``JOBS_DIR``, prints its folder, runs every
+stage of the graph in order as its own process (exactly as a container would
+run it), skips fresh stages, and ends with a summary: output paths,
+durations and per-stage timings, also written to ``<job>/summary.json``.
+A rerun after a failure or a kill finishes the job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from shared import graph, log as logging_setup
+from shared import options as opts
+from shared.errors import PipelineError
+from shared.fsio import atomic_write_json, read_json
+from shared.job import Job, default_jobs_dir
+from shared.lock import read_lock
+from shared.models import REPO_ROOT, model_cache
+from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
+
+log = logging_setup.get_logger("shared.runner")
+
+
+def _option_dest(stage: str, field: str) -> str:
+    return f"opt__{stage.replace('-', '_')}__{field}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.runner",
+        description="Subtitles for a film or episode: runs the whole stage graph natively.",
+        epilog="Every option can also be set in the environment (see README, 'Settings') or in --config.",
+    )
+    parser.add_argument("input", type=Path, help="the media file (video or audio)")
+    parser.add_argument("--jobs-dir", type=Path, default=None, help="folder of jobs (default: $JOBS_DIR or ./jobs)")
+    parser.add_argument("--job-id", default=None, help="job id (default: file name + content hash)")
+    parser.add_argument("--config", type=Path, default=None, help="JSON file of options per stage, kept in the job")
+    parser.add_argument("--force", action="append", default=[], metavar="STAGE",
+                        help="rerun STAGE even if fresh (repeatable; 'all' for every stage)")
+    parser.add_argument("--from", dest="from_stage", default=None, metavar="STAGE",
+                        help="rerun STAGE and every stage after it")
+    parser.add_argument("--until", default=None, metavar="STAGE", help="stop after STAGE")
+    group = parser.add_argument_group("stage options (override environment and --config)")
+    for spec in graph.STAGES:
+        for f in opts.fields_of(spec.options):
+            group.add_argument(f"--{spec.name}-{f.name.replace('_', '-')}", dest=_option_dest(spec.name, f.name),
+                               default=None, metavar="VALUE", help=f"{f.metadata['help']} (env {f.metadata['env']})")
+    return parser
+
+
+def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
+    flags = []
+    for f in opts.fields_of(spec.options):
+        value = getattr(args, _option_dest(spec.name, f.name))
+        if value is not None:
+            flags += [f"--{f.name.replace('_', '-')}", value]
+    return flags
+
+
+def _load_config(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        return read_json(path)
+    except FileNotFoundError:
+        raise PipelineError(f"config file not found: {path}") from None
+    except json.JSONDecodeError as err:
+        raise PipelineError(f"config file {path} is not valid JSON: {err}") from None
+
+
+def plan(force: list[str], from_stage: str | None, until: str | None) -> tuple[list[str], set[str]]:
+    """The stages to run, in order, and those forced to rerun."""
+    order = [s.name for s in graph.topological_order()]
+    for name in [*force, from_stage, until]:
+        if name and name != "all":
+            graph.stage(name)
+    forced = set(order) if "all" in force else set(force)
+    if from_stage:
+        forced |= set(graph.downstream(from_stage))
+    if until:
+        order = order[: order.index(until) + 1]
+    return order, forced
+
+
+def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list[str]) -> tuple[int, dict[str, Any]]:
+    cmd = [sys.executable, "-m", spec.module, "--job", job.id, "--jobs-dir", str(job.root.parent), *flags]
+    if forced:
+        cmd.append("--force")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, env=env, cwd=REPO_ROOT)
+    outcome: dict[str, Any] = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("{"):
+            try:
+                outcome = json.loads(line)
+            except json.JSONDecodeError:
+                pass
+    return proc.returncode, outcome
+
+
+def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], wall_s: float) -> dict[str, Any]:
+    stages = []
+    for name in order:
+        lock = read_lock(job.stage_dir(name))
+        timings = lock.timings if lock else {}
+        stages.append({
+            "stage": name,
+            "status": outcomes.get(name, {}).get("status", "not run"),
+            "wall_s": timings.get("wall_s"),
+            "peak_rss_mb": timings.get("peak_rss_mb"),
+            "notes": (lock.report.get("notes", []) if lock else []),
+        })
+    summary: dict[str, Any] = {"job": job.id, "folder": str(job.root), "input": job.input_record().path,
+                               "wall_s": round(wall_s, 3), "stages": stages, "outputs": {}}
+    media_path = job.artifact_path("media_info")
+    if media_path.is_file():
+        info = MediaInfo.from_json(read_json(media_path))
+        summary["duration_s"] = info.duration_s
+    subs_path = job.artifact_path("subtitles")
+    if subs_path.is_file():
+        manifest = SubtitleManifest.from_json(read_json(subs_path))
+        summary["outputs"]["subtitles"] = [str(subs_path.parent / f.path) for f in manifest.files]
+        summary["cues"] = manifest.cue_count
+    qc_path = job.artifact_path("qc_report")
+    if qc_path.is_file():
+        summary["qc_issues"] = len(read_json(qc_path).get("issues", []))
+        summary["outputs"]["qc_report"] = str(qc_path)
+    mux_path = job.artifact_path("muxed_media")
+    if mux_path.is_file():
+        summary["outputs"]["media"] = str(mux_path.parent / MuxManifest.from_json(read_json(mux_path)).path)
+    return summary
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    out = sys.stdout
+    out.write(f"\njob {summary['job']}  ({summary['folder']})\n")
+    if "duration_s" in summary:
+        out.write(f"input {summary['input']}  duration {summary['duration_s']:.1f} s\n")
+    out.write(f"{'stage':<14}{'status':<10}{'wall s':>8}{'peak MB':>9}\n")
+    for s in summary["stages"]:
+        wall = f"{s['wall_s']:.1f}" if s["wall_s"] is not None else "-"
+        peak = f"{s['peak_rss_mb']:.0f}" if s["peak_rss_mb"] is not None else "-"
+        out.write(f"{s['stage']:<14}{s['status']:<10}{wall:>8}{peak:>9}\n")
+        for note in s["notes"]:
+            out.write(f"    note: {note}\n")
+    out.write(f"total {summary['wall_s']:.1f} s\n")
+    outputs = summary["outputs"]
+    if outputs:
+        out.write("outputs:\n")
+        for path in outputs.get("subtitles", []):
+            out.write(f"  {path}\n")
+        if "media" in outputs:
+            out.write(f"  {outputs['media']}\n")
+        if "qc_report" in outputs:
+            out.write(f"  {outputs['qc_report']}  ({summary.get('qc_issues', 0)} cue(s) break a layout rule)\n")
+    out.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging_setup.configure()
+    args = build_parser().parse_args(argv)
+    jobs_dir = args.jobs_dir or default_jobs_dir()
+    try:
+        order, forced = plan(args.force, args.from_stage, args.until)
+        config = _load_config(args.config)
+        existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
+        job = Job.create(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config)
+    except PipelineError as err:
+        print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
+        return err.exit_code
+    created = job.root not in existing
+    log.info("job %s in %s (model cache %s)", job.id, job.root, model_cache())
+    print(f"job folder: {job.root}", flush=True)
+    started = time.perf_counter()
+    outcomes: dict[str, dict[str, Any]] = {}
+    for name in order:
+        spec = graph.stage(name)
+        code, outcome = run_stage_process(spec, job, name in forced, _stage_flags(args, spec))
+        if code != 0:
+            completed = [n for n in order if read_lock(job.stage_dir(n)) is not None]
+            if created and not completed:
+                shutil.rmtree(job.root, ignore_errors=True)  # a job that never got anywhere leaves nothing behind
+                print(f"error: stopped at {name}; nothing was kept", file=sys.stderr)
+            else:
+                print(f"error: stopped at {name}; fix the cause above and rerun the same command "
+                      f"(finished stages are kept in {job.root})", file=sys.stderr)
+            return code
+        outcomes[name] = outcome
+    summary = summarize(job, order, outcomes, time.perf_counter() - started)
+    atomic_write_json(job.root / "summary.json", summary)
+    print_summary(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

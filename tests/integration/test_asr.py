@@ -1,0 +1,77 @@
+"""The asr stage on real audio with the embedded model: accuracy, prompt and
+hotwords reaching the model, and the empty case."""
+
+import json
+
+import pytest
+
+from bench.metrics import word_error_rate
+from shared import schema
+from shared.job import Job
+from tests.conftest import JFK_REFERENCE, make_media, run_stage
+
+pytestmark = pytest.mark.integration
+
+
+def prepared_job(jobs_dir, source, regions, tmp_path):
+    """A job whose demux and silero-vad outputs are written by hand, so asr runs alone."""
+    job = Job.create(source, jobs_dir=jobs_dir)
+    (job.root / "demux").mkdir()
+    make_media(job.root / "demux" / "audio.wav", "-i", str(source), "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le")
+    (job.root / "silero-vad").mkdir()
+    duration = regions[-1][1] if regions else 1.0
+    schema.write(job.root / "silero-vad" / "speech.json",
+                 schema.SpeechRegions(tuple(schema.Region(a, b) for a, b in regions), duration))
+    return job
+
+
+def transcript_of(job):
+    return schema.load(job.root / "asr" / "transcript.json", schema.Transcript)
+
+
+def test_jfk_word_error_rate_and_word_timings(eval_data, jobs_dir, tmp_path):
+    job = prepared_job(jobs_dir, eval_data / "jfk.flac", [(0.0, 11.0)], tmp_path)
+    result = run_stage("asr", job.id, jobs_dir)
+    assert result.returncode == 0, result.stderr
+    transcript = transcript_of(job)
+    wer = word_error_rate(JFK_REFERENCE, transcript.text)
+    assert wer <= 0.10, (wer, transcript.text)
+    words = transcript.words
+    assert len(words) >= 20
+    assert all(0 <= w.start_s <= w.end_s <= 11.5 for w in words)
+    assert all(a.start_s <= b.start_s for a, b in zip(words, words[1:]))
+    assert transcript.language == "en"
+    assert transcript.producer["model"]["source"] == "embedded"
+    assert transcript.producer["compute_type"] == "int8"
+
+
+@pytest.mark.parametrize("variable", ["ASR_HOTWORDS", "ASR_INITIAL_PROMPT"])
+def test_prompt_and_hotwords_reach_the_model(eval_data, jobs_dir, tmp_path, variable):
+    """tiny.en writes "comfy eye" for this clip unless the word is given to it."""
+    job = prepared_job(jobs_dir, eval_data / "hotwords.mp3", [(0.0, 4.0)], tmp_path)
+    plain = run_stage("asr", job.id, jobs_dir)
+    assert plain.returncode == 0, plain.stderr
+    assert "ComfyUI" not in transcript_of(job).text
+    prompted = run_stage("asr", job.id, jobs_dir, **{variable: "ComfyUI"})
+    assert prompted.returncode == 0, prompted.stderr
+    assert json.loads(prompted.stdout.splitlines()[-1])["status"] == "ran"  # the option change made it stale
+    transcript = transcript_of(job)
+    assert "ComfyUI" in transcript.text
+    assert transcript.producer["options"][variable.removeprefix("ASR_").lower()] == "ComfyUI"
+
+
+def test_no_speech_regions_give_an_empty_transcript(eval_data, jobs_dir, tmp_path):
+    job = prepared_job(jobs_dir, eval_data / "jfk.flac", [], tmp_path)
+    result = run_stage("asr", job.id, jobs_dir)
+    assert result.returncode == 0, result.stderr
+    assert transcript_of(job).segments == ()
+    assert "no speech" in result.stderr
+
+
+def test_english_only_model_refuses_another_language(eval_data, jobs_dir, tmp_path):
+    job = prepared_job(jobs_dir, eval_data / "jfk.flac", [(0.0, 11.0)], tmp_path)
+    result = run_stage("asr", job.id, jobs_dir, ASR_LANGUAGE="de")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: asr: model tiny.en is English-only")
+    assert "Traceback" not in result.stderr
+    assert not (job.root / "asr" / "transcript.json").exists()

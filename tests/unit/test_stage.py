@@ -1,0 +1,132 @@
+"""The shared stage executor: freshness by content, atomic publish, no lock on failure."""
+
+import json
+
+import pytest
+
+from shared import graph
+from shared.errors import JobError, StageFailed
+from shared.job import Job
+from shared.lock import LOCK_FILE, STAGING_DIR, read_lock
+from shared.options import SubtitleOptions
+from shared.stage import StageReport, execute
+
+SPEC = graph.stage("subtitles")
+
+
+@pytest.fixture
+def job(tmp_path):
+    media = tmp_path / "film.wav"
+    media.write_bytes(b"media bytes")
+    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    (job.root / "asr").mkdir()
+    (job.root / "asr" / "transcript.json").write_text('{"v": 1}')
+    (job.root / "demux").mkdir()
+    (job.root / "demux" / "media.json").write_text('{"m": 1}')
+    return job
+
+
+class FakeRun:
+    """Writes its declared outputs plus one extra file; counts its calls."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, inputs, outputs, options, hook):
+        self.calls += 1
+        transcript = json.loads(inputs["transcript"].read_text())
+        outputs["subtitles"].write_text(json.dumps({"from": transcript, "max": options.max_chars_per_line}))
+        outputs["qc_report"].write_text("{}")
+        (outputs["subtitles"].parent / "film.en.srt").write_text("1\n")
+        return StageReport(metrics={"cues": 1})
+
+
+def no_model(options):
+    return {}
+
+
+def test_runs_then_is_fresh(job):
+    fake = FakeRun()
+    first = execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    second = execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    assert (first.status, second.status, fake.calls) == ("ran", "fresh", 1)
+    lock = read_lock(job.stage_dir("subtitles"))
+    assert set(lock.outputs) == {"manifest.json", "qc.json", "film.en.srt"}
+    assert lock.fingerprint.options["max_chars_per_line"] == 42
+    assert lock.report["metrics"] == {"cues": 1}
+    assert not (job.stage_dir("subtitles") / STAGING_DIR).exists()
+
+
+@pytest.mark.parametrize("change", ["input", "option", "output_deleted", "output_edited", "model", "force"])
+def test_any_change_makes_it_stale(job, change):
+    fake = FakeRun()
+    execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    options, model_fn, force = SubtitleOptions(), no_model, False
+    if change == "input":
+        (job.root / "asr" / "transcript.json").write_text('{"v": 2}')
+    elif change == "option":
+        options = SubtitleOptions(max_chars_per_line=37)
+    elif change == "output_deleted":
+        (job.stage_dir("subtitles") / "film.en.srt").unlink()
+    elif change == "output_edited":
+        (job.stage_dir("subtitles") / "qc.json").write_text("{ }")
+    elif change == "model":
+        model_fn = lambda options: {"revision": "other"}  # noqa: E731
+    else:
+        force = True
+    outcome = execute(SPEC, job, options, fake, model_fn, force=force)
+    assert outcome.status == "ran" and fake.calls == 2
+
+
+def test_touching_an_input_without_changing_it_keeps_it_fresh(job):
+    fake = FakeRun()
+    execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    path = job.root / "asr" / "transcript.json"
+    path.write_text(path.read_text())  # new mtime, same content
+    assert execute(SPEC, job, SubtitleOptions(), fake, no_model).status == "fresh"
+
+
+def test_failure_leaves_no_lock_and_no_partial_files(job):
+    fake = FakeRun()
+    execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    before = (job.stage_dir("subtitles") / "manifest.json").read_text()
+
+    def half_then_fail(inputs, outputs, options, hook):
+        outputs["subtitles"].write_text("half")
+        raise StageFailed("model exploded")
+
+    with pytest.raises(StageFailed):
+        execute(SPEC, job, SubtitleOptions(max_lines=1), half_then_fail, no_model)
+    stage_dir = job.stage_dir("subtitles")
+    assert not (stage_dir / LOCK_FILE).exists()  # not trusted any more: the next run redoes it
+    assert not (stage_dir / STAGING_DIR).exists()
+    assert (stage_dir / "manifest.json").read_text() == before  # published files never half-written
+    assert execute(SPEC, job, SubtitleOptions(), fake, no_model).status == "ran"
+
+
+def test_missing_declared_output_is_a_failure(job):
+    def forgets(inputs, outputs, options, hook):
+        outputs["subtitles"].write_text("{}")
+        return StageReport()
+
+    with pytest.raises(StageFailed, match="qc_report"):
+        execute(SPEC, job, SubtitleOptions(), forgets, no_model)
+
+
+def test_files_not_remade_are_removed(job):
+    fake = FakeRun()
+    execute(SPEC, job, SubtitleOptions(), fake, no_model)
+
+    def without_srt(inputs, outputs, options, hook):
+        outputs["subtitles"].write_text("{}")
+        outputs["qc_report"].write_text("{}")
+        return StageReport()
+
+    execute(SPEC, job, SubtitleOptions(max_lines=1), without_srt, no_model)
+    assert not (job.stage_dir("subtitles") / "film.en.srt").exists()
+
+
+def test_missing_input_says_which_stage_to_run(job):
+    (job.root / "asr" / "transcript.json").unlink()
+    with pytest.raises(JobError, match="run stage asr first"):
+        execute(SPEC, job, SubtitleOptions(), FakeRun(), no_model)
