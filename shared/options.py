@@ -178,5 +178,12 @@ def settings_table(options_classes: Mapping[str, type]) -> str:
             default = f.default
             if isinstance(default, tuple):
                 default = ",".join(default)
-            rows.append(f"| `{f.metadata['env']}` | {stage} | `{default}` | {f.metadata['help']} |")
+            shown = f"`{default}`" if default != "" else "(empty)"
+            rows.append(f"| `{f.metadata['env']}` | {stage} | {shown} | {f.metadata['help']} |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m shared.options prints the README's settings table
+    from shared import graph
+
+    print(settings_table(graph.options_by_stage()))

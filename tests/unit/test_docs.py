@@ -1,0 +1,25 @@
+"""The docs stay true to the code: the settings table and the stage map."""
+
+from shared import graph
+from shared.options import settings_table
+from tests.conftest import REPO_ROOT
+
+
+def test_readme_settings_table_is_generated_from_the_options():
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert settings_table(graph.options_by_stage()) in readme, "run: python -m shared.options, paste into README"
+
+
+def test_architecture_names_every_stage_and_artifact_file():
+    text = (REPO_ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    for spec in graph.STAGES:
+        assert f"`{spec.name}`" in text, spec.name
+    for art in graph.ARTIFACTS.values():
+        if art.filename:
+            assert f"{art.stage}/{art.filename}" in text, art.name
+
+
+def test_makefile_setup_installs_every_requirements_file():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    for path in sorted((REPO_ROOT / "docker").glob("requirements-*.txt")):
+        assert f"docker/{path.name}" in makefile, path.name
