@@ -135,7 +135,7 @@ def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], w
         summary["cues"] = manifest.cue_count
     qc_path = job.artifact_path("qc_report")
     if qc_path.is_file():
-        summary["qc_issues"] = len(read_json(qc_path).get("issues", []))
+        summary["qc_issues"] = read_json(qc_path).get("cues_with_violations", 0)
         summary["outputs"]["qc_report"] = str(qc_path)
     mux_path = job.artifact_path("muxed_media")
     if mux_path.is_file():

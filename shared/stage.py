@@ -143,7 +143,8 @@ def execute(
         raise
     _publish(staging, stage_dir)
     wall_s = time.perf_counter() - t0
-    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the stage's own process or its largest child (ffmpeg), whichever peaked higher
+    peak_rss_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     timings = {"started_at": round(started_at, 3), "wall_s": round(wall_s, 3),
                "cpu_s": round(time.process_time() - cpu0, 3), "peak_rss_mb": round(peak_rss_mb, 1)}
     write_lock(stage_dir, Lock(spec.name, fp, output_hashes(stage_dir), timings, dataclasses.asdict(report)))
