@@ -1,0 +1,120 @@
+"""The subtitles stage: transcript words -> cues -> subtitle files, manifest, QC report.
+
+Files are named ``<media stem>.<language>.<format>`` and written beside
+manifest.json; qc.json lists every cue that still breaks a rule of the
+profile after layout and timing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import pysubs2
+
+from shared import schema
+from shared.errors import InputError
+from shared.fsio import atomic_write_json, atomic_write_text
+from shared.log import get_logger
+from shared.options import SubtitleOptions, to_dict
+from shared.progress import ProgressHook, no_progress
+from shared.stage import StageReport
+from stages.subtitles import qc
+from stages.subtitles.cues import Cue, CueWord, to_ms, words_from_transcript
+from stages.subtitles.layout import layout
+from stages.subtitles.timing import retime
+from stages.subtitles.writers import FORMATS, WRITERS
+
+log = get_logger("stages.subtitles")
+
+NO_SPEECH_NOTE = "no speech: subtitle files are empty"
+
+
+def model_identity(options: SubtitleOptions) -> dict[str, Any]:
+    return {}
+
+
+def check_options(options: SubtitleOptions) -> tuple[str, ...]:
+    """The formats to write, in order, without repeats; InputError for anything unusable."""
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in options.formats))
+    unknown = [f for f in formats if f not in WRITERS]
+    if unknown:
+        raise InputError(f"unknown subtitle format(s) {', '.join(unknown)}; valid formats: {', '.join(FORMATS)}",
+                         "set SUBTITLE_FORMATS to a comma-separated list of those")
+    if not formats:
+        raise InputError(f"no subtitle formats asked for; valid formats: {', '.join(FORMATS)}")
+    problems = []
+    if options.max_chars_per_line < 1:
+        problems.append("max_chars_per_line must be at least 1")
+    if options.max_lines < 1:
+        problems.append("max_lines must be at least 1")
+    if options.target_chars_per_s <= 0 or options.max_chars_per_s <= 0:
+        problems.append("target_chars_per_s and max_chars_per_s must be above 0")
+    if min(options.min_duration_ms, options.min_gap_ms, options.pause_break_ms) < 0:
+        problems.append("min_duration_ms, min_gap_ms and pause_break_ms cannot be negative")
+    if options.max_duration_ms < max(1, options.min_duration_ms):
+        problems.append("max_duration_ms must be above 0 and at least min_duration_ms")
+    if problems:
+        raise InputError("subtitle profile: " + "; ".join(problems))
+    return formats
+
+
+def make_cues(
+    words: Sequence[CueWord],
+    options: SubtitleOptions,
+    end_limit_ms: int | None = None,
+    hook: ProgressHook = no_progress,
+) -> list[Cue]:
+    """Layout then timing: the final cues."""
+    return retime(layout(words, options, end_limit_ms, hook), options, end_limit_ms)
+
+
+def file_name(stem: str, language: str, fmt: str) -> str:
+    return f"{stem}.{language}.{fmt}"
+
+
+def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOptions,
+        hook: ProgressHook = no_progress) -> StageReport:
+    formats = check_options(options)
+    transcript = schema.load(inputs["transcript"], schema.Transcript)
+    media = schema.load(inputs["media_info"], schema.MediaInfo)
+    language = (transcript.language or "und").strip() or "und"
+    words, dropped = words_from_transcript(transcript)
+    duration_s = media.duration_s or transcript.audio_duration_s
+    end_limit_ms = to_ms(duration_s) if duration_s and duration_s > 0 else None
+
+    cues = make_cues(words, options, end_limit_ms, hook)
+    violations = qc.check(cues, options)
+    folder = outputs["subtitles"].parent
+    files = []
+    for k, fmt in enumerate(formats):
+        hook("writing", k, len(formats))
+        name = file_name(media.stem, language, fmt)
+        atomic_write_text(folder / name, WRITERS[fmt](cues, language, media.stem))
+        files.append(schema.SubtitleFile(path=name, language=language, format=fmt))
+    hook("writing", len(formats), len(formats))
+
+    producer = {"stage": "subtitles", "engine": f"pysubs2 {pysubs2.__version__}", "options": to_dict(options)}
+    schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(cues), producer))
+    atomic_write_json(outputs["qc_report"], qc.report(cues, violations, options))
+
+    notes = []
+    if not cues:
+        notes.append(NO_SPEECH_NOTE)
+    elif violations:
+        bad = len({v.cue for v in violations})
+        notes.append(f"{bad} of {len(cues)} cues break a layout rule ({len(violations)} violations): see qc.json")
+    log.info("%d words -> %d cues, %d QC violations, formats %s", len(words), len(cues), len(violations), ",".join(formats))
+    return StageReport(
+        model={},
+        metrics={
+            "cues": len(cues),
+            "qc_violations": len(violations),
+            "cues_with_violations": len({v.cue for v in violations}),
+            "words": len(words),
+            "empty_words_dropped": dropped,
+            "language": language,
+            "formats": list(formats),
+        },
+        notes=notes,
+    )

@@ -1,0 +1,101 @@
+"""Cues to file text, one function per format.
+
+SRT, WebVTT and ASS are written by pysubs2. Text is protected from markup
+first: a backslash (``\\N``, ``\\h`` are commands to pysubs2 and ASS) becomes
+U+2216, ASS override braces become parentheses, and WebVTT gets ``&``, ``<``
+and ``>`` as entities. JSON, TXT and TSV mean our own things, so they are
+written here: JSON is the cue list with times in ms and the words; TXT is
+the cue lines, a blank line between cues; TSV is ``start_ms``, ``end_ms``,
+``text`` (one line) under a header row.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Sequence
+
+import pysubs2
+
+from stages.subtitles.cues import Cue
+
+SCHEMA_VERSION = 1
+
+
+def _no_backslash(text: str) -> str:
+    return text.replace("\\", "\u2216")
+
+
+def _ssa_file(cues: Sequence[Cue], line_text: Callable[[str], str]) -> pysubs2.SSAFile:
+    subs = pysubs2.SSAFile()
+    for cue in cues:
+        subs.append(pysubs2.SSAEvent(start=cue.start_ms, end=cue.end_ms,
+                                     text="\\N".join(line_text(line) for line in cue.lines)))
+    return subs
+
+
+def write_srt(cues: Sequence[Cue], language: str, title: str = "") -> str:
+    return _ssa_file(cues, _no_backslash).to_string("srt", keep_ssa_tags=True)
+
+
+def _vtt_escape(line: str) -> str:
+    return _no_backslash(line).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_vtt(cues: Sequence[Cue], language: str, title: str = "") -> str:
+    return _ssa_file(cues, _vtt_escape).to_string("vtt", keep_ssa_tags=True)
+
+
+def _ass_escape(line: str) -> str:
+    return _no_backslash(line).replace("{", "(").replace("}", ")")
+
+
+def write_ass(cues: Sequence[Cue], language: str, title: str = "") -> str:
+    subs = _ssa_file(cues, _ass_escape)
+    if title:
+        subs.info["Title"] = title
+    if language:
+        subs.info["Language"] = language
+    return subs.to_string("ass")
+
+
+def write_json(cues: Sequence[Cue], language: str, title: str = "") -> str:
+    record = {
+        "schema": SCHEMA_VERSION,
+        "language": language,
+        "cues": [
+            {
+                "index": k + 1,
+                "start_ms": cue.start_ms,
+                "end_ms": cue.end_ms,
+                "text": cue.text,
+                "lines": list(cue.lines),
+                "words": [
+                    {"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.text, "probability": round(w.probability, 4)}
+                    for w in cue.words
+                ],
+            }
+            for k, cue in enumerate(cues)
+        ],
+    }
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_txt(cues: Sequence[Cue], language: str, title: str = "") -> str:
+    return "".join(("\n" if k else "") + cue.text + "\n" for k, cue in enumerate(cues))
+
+
+def write_tsv(cues: Sequence[Cue], language: str, title: str = "") -> str:
+    rows = ["start_ms\tend_ms\ttext"]
+    rows.extend(f"{cue.start_ms}\t{cue.end_ms}\t{cue.plain}" for cue in cues)
+    return "\n".join(rows) + "\n"
+
+
+WRITERS: dict[str, Callable[[Sequence[Cue], str, str], str]] = {
+    "srt": write_srt,
+    "vtt": write_vtt,
+    "ass": write_ass,
+    "json": write_json,
+    "txt": write_txt,
+    "tsv": write_tsv,
+}
+FORMATS = tuple(WRITERS)

@@ -1,0 +1,79 @@
+"""Cue timing: minimum duration, reading speed, gaps, no overlap."""
+
+from __future__ import annotations
+
+from shared.options import SubtitleOptions
+from stages.subtitles.cues import Cue, CueWord
+from stages.subtitles.timing import retime, wanted_duration_ms
+
+DEFAULT = SubtitleOptions()  # 833-7000 ms, 17 target, 83 ms gap
+
+
+def cue(text: str, start_ms: int, end_ms: int) -> Cue:
+    return Cue(start_ms, end_ms, (CueWord(0, start_ms, end_ms, text),), (1,))
+
+
+def times(cues) -> list[tuple[int, int]]:
+    return [(c.start_ms, c.end_ms) for c in cues]
+
+
+def test_wanted_duration():
+    assert wanted_duration_ms(cue("Hi.", 0, 1), DEFAULT) == 833
+    assert wanted_duration_ms(cue("x" * 34, 0, 1), DEFAULT) == 2000
+    assert wanted_duration_ms(cue("x" * 500, 0, 1), DEFAULT) == 7000
+
+
+def test_a_short_cue_is_extended_to_the_minimum_into_the_silence_after():
+    assert times(retime([cue("Hi.", 1000, 1300)], DEFAULT)) == [(1000, 1833)]
+
+
+def test_a_fast_cue_is_extended_toward_the_target_speed_but_leaves_the_gap():
+    cues = [cue("x" * 34, 0, 1000), cue("next", 1500, 2400)]  # 34 chars want 2 s at 17 chars/s
+    assert times(retime(cues, DEFAULT))[0] == (0, 1500 - 83)
+    cues = [cue("x" * 34, 0, 1000), cue("next", 5000, 6000)]
+    assert times(retime(cues, DEFAULT))[0] == (0, 2000)
+
+
+def test_contiguous_cues_are_trimmed_to_the_minimum_gap():
+    cues = [cue("x" * 40, 0, 3000), cue("y" * 40, 3000, 6000)]
+    assert times(retime(cues, DEFAULT)) == [(0, 2917), (3000, 6000)]
+
+
+def test_overlapping_words_never_make_overlapping_cues():
+    cues = [cue("x" * 40, 0, 3500), cue("y" * 40, 3000, 6000)]
+    out = retime(cues, DEFAULT)
+    assert out[0].end_ms <= out[1].start_ms - 83
+
+
+def test_a_short_cue_starts_earlier_when_the_silence_is_before_it():
+    cues = [cue("before", 0, 1000), cue("Hi.", 3000, 3300), cue("after", 3400, 4400)]
+    out = retime(cues, DEFAULT)
+    assert times(out)[1] == (3317 - 833, 3317)
+    assert out[1].start_ms >= out[0].end_ms + 83
+
+
+def test_a_start_never_goes_below_zero():
+    out = retime([cue("Hi.", 100, 200), cue("after", 300, 1300)], DEFAULT)
+    assert out[0].start_ms == 0
+
+
+def test_the_gap_gives_way_before_a_cue_shrinks_below_its_spoken_time_and_the_minimum():
+    cues = [cue("a", 0, 400), cue("b", 420, 900), cue("c", 920, 1700)]
+    out = retime(cues, DEFAULT)
+    assert times(out)[1] == (420, 900)  # spoken 480 ms, no silence to take: the gap to "c" is only 20 ms
+    assert all(a.end_ms <= b.start_ms for a, b in zip(out, out[1:]))
+
+
+def test_the_last_cue_does_not_run_past_the_media():
+    # no room after it: the minimum duration is found before it instead
+    assert times(retime([cue("Hi.", 1000, 1300)], DEFAULT, end_limit_ms=1500)) == [(1500 - 833, 1500)]
+    # a media end before the last word ends does not cut the word
+    assert times(retime([cue("Hi.", 1000, 1300)], DEFAULT, end_limit_ms=1200)) == [(1300 - 833, 1300)]
+
+
+def test_a_word_spoken_longer_than_the_maximum_keeps_its_time():
+    assert times(retime([cue("Nooooo", 0, 9000)], DEFAULT)) == [(0, 9000)]
+
+
+def test_empty():
+    assert retime([], DEFAULT) == []
