@@ -40,16 +40,11 @@ the mux stage puts them on.
 
 from __future__ import annotations
 
-import re
 import subprocess
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from shared.errors import StageFailed
-from shared.progress import ProgressHook, no_progress
-
-FFMPEG = "ffmpeg"
+from shared.ffmpeg import FFMPEG
 
 CENTRE = "FC"
 FRONTS = {"FL", "FR", "FLC", "FRC", "WL", "WR"}
@@ -122,57 +117,3 @@ def decode_args(media: Path, stream_index: int, out_wav: Path, sample_rate_hz: i
         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
         "-f", "wav", "-y", str(out_wav.absolute()),
     ]
-
-
-_TIME = re.compile(r"^(\d+):(\d+):(\d+(?:\.\d+)?)$")
-
-
-def progress_seconds(key: str, value: str) -> float | None:
-    """Seconds written so far from one ``-progress`` line, if it states them."""
-    if key in ("out_time_us", "out_time_ms"):  # both are microseconds in ffmpeg
-        try:
-            return max(0.0, int(value) / 1e6)
-        except ValueError:
-            return None
-    if key == "out_time":
-        match = _TIME.match(value.strip().lstrip("-"))
-        if match:
-            h, m, s = match.groups()
-            return int(h) * 3600 + int(m) * 60 + float(s)
-    return None
-
-
-def run_ffmpeg(args: list[str], duration_s: float | None, hook: ProgressHook = no_progress,
-               step: str = "decoding", what: str = "ffmpeg") -> None:
-    """Run ``ffmpeg <args>``, report progress through ``hook``; StageFailed with
-    ffmpeg's last error line when it fails."""
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1", *args]
-    total = duration_s if duration_s and duration_s > 0 else None
-    with tempfile.TemporaryFile() as stderr:
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr)
-        except FileNotFoundError:
-            raise StageFailed("ffmpeg is not installed or not on PATH", "install ffmpeg (make system-deps)") from None
-        try:
-            assert proc.stdout is not None
-            done = 0.0
-            for raw in proc.stdout:
-                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-                seconds = progress_seconds(key, value)
-                if seconds is not None:
-                    seconds = min(seconds, total) if total else seconds
-                    if seconds > done:
-                        done = seconds
-                        hook(step, done, total)
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:  # interrupted: do not leave ffmpeg writing
-                proc.kill()
-                proc.wait()
-        if returncode != 0:
-            stderr.seek(0)
-            lines = [ln.strip() for ln in stderr.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-            last = lines[-1] if lines else f"exit status {returncode}"
-            raise StageFailed(f"{what} failed: {last}", "check the input file; rerun with the same command to retry")
-    if total and done < total:
-        hook(step, total, total)

@@ -7,16 +7,14 @@ errors a user can act on.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared.errors import InputError, StageFailed
+from shared.errors import InputError
+from shared.ffmpeg import ffprobe
 from shared.schema import StreamInfo
 
-FFPROBE = "ffprobe"
 PROBE_TIMEOUT_S = 300
 
 
@@ -89,28 +87,10 @@ def parse(data: dict[str, Any]) -> Probed:
     return Probed(str(fmt.get("format_name") or ""), duration, tuple(streams), layouts)
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
 def probe(path: Path) -> Probed:
     """Run ffprobe on ``path``; InputError when it is not media ffmpeg can read."""
-    path = path.absolute()  # never starts with "-" or looks like a protocol ("http:")
-    cmd = [FFPROBE, "-v", "error", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams", str(path)]
-    try:
-        proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=PROBE_TIMEOUT_S)
-    except FileNotFoundError:
-        raise StageFailed("ffprobe is not installed or not on PATH", "install ffmpeg (make system-deps)") from None
-    except subprocess.TimeoutExpired:
-        raise StageFailed(f"ffprobe did not finish reading {path.name} within {PROBE_TIMEOUT_S} s",
-                          "check that the file is on a readable, responsive disk") from None
-    reason = _last_line(proc.stderr.decode("utf-8", "replace")).replace(f"{path}: ", "")
-    try:
-        data = json.loads(proc.stdout.decode("utf-8", "replace") or "{}")
-    except json.JSONDecodeError:
-        data = {}
-    if proc.returncode != 0 or not (data.get("streams") or (data.get("format") or {}).get("format_name")):
+    returncode, data, reason = ffprobe(path, "format", "streams", timeout_s=PROBE_TIMEOUT_S)
+    if returncode != 0 or not (data.get("streams") or (data.get("format") or {}).get("format_name")):
         detail = f": {reason}" if reason else ""
         raise InputError(f"{path.name} is not a media file ffmpeg can read{detail}",
                          "check that it is a complete video or audio file")

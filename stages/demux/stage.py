@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import wave
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from shared import schema
 from shared.errors import InputError, StageFailed
+from shared.ffmpeg import ffmpeg_version, run_ffmpeg
 from shared.log import get_logger
 from shared.options import DemuxOptions
 from shared.progress import ProgressHook, no_progress
@@ -19,17 +18,6 @@ from stages.demux.probe import describe_stream, probe
 from stages.demux.select import choose_audio_stream
 
 log = get_logger("stages.demux")
-
-
-@lru_cache(maxsize=1)
-def ffmpeg_version() -> str:
-    try:
-        out = subprocess.run([decode.FFMPEG, "-hide_banner", "-version"], stdin=subprocess.DEVNULL,
-                             capture_output=True, text=True, timeout=30).stdout
-    except FileNotFoundError:
-        raise StageFailed("ffmpeg is not installed or not on PATH", "install ffmpeg (make system-deps)") from None
-    first = out.splitlines()[0] if out else ""
-    return first.split(" ")[2] if first.startswith("ffmpeg version ") else first
 
 
 def model_identity(options: DemuxOptions) -> dict[str, Any]:
@@ -60,8 +48,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DemuxOptions
     log.info("decoding audio stream %d (#%d in the file: %s) to %d Hz mono%s", position, stream.index,
              describe_stream(stream), options.sample_rate_hz, f" with centre-weighted {layout} downmix" if pan else "")
 
-    decode.run_ffmpeg(decode.decode_args(media, stream.index, outputs["audio"], options.sample_rate_hz, pan),
-                      probed.duration_s, hook, step="decoding", what=f"ffmpeg decoding audio stream #{stream.index} of {media.name}")
+    run_ffmpeg(decode.decode_args(media, stream.index, outputs["audio"], options.sample_rate_hz, pan),
+               probed.duration_s, hook, step="decoding", what=f"ffmpeg decoding audio stream #{stream.index} of {media.name}")
     try:
         audio_s = wav_duration_s(outputs["audio"])
     except (OSError, EOFError, wave.Error) as err:

@@ -13,7 +13,8 @@ from shared.log import get_logger
 from shared.options import MuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.mux import ffmpeg
+from shared.ffmpeg import ffmpeg_version, run_ffmpeg
+from stages.mux.ffmpeg import probe_streams
 from stages.mux.plan import Container, KeptStream, NewTrack, choose_container, choose_tracks, ffmpeg_args, plan_streams
 
 log = get_logger("stages.mux")
@@ -21,7 +22,7 @@ log = get_logger("stages.mux")
 
 def model_identity(options: MuxOptions) -> dict[str, Any]:
     """No model: the ffmpeg build that muxes."""
-    return {"tool": "ffmpeg", "version": ffmpeg.ffmpeg_version()}
+    return {"tool": "ffmpeg", "version": ffmpeg_version()}
 
 
 def _language_ok(expected_tag: str, stream: dict[str, Any]) -> bool:
@@ -84,17 +85,17 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: MuxOptions,
     out = folder / output_name(info, container)
     log.info("muxing %d subtitle track(s) (%s) into %s, %d stream(s) copied", len(tracks),
              ", ".join(f"{t.tag} {t.codec}" for t in tracks), out.name, len(kept))
-    ffmpeg.run_ffmpeg(ffmpeg_args(inputs["media"], out, container, kept, tracks), info.duration_s, hook,
-                      step="muxing", what=f"ffmpeg muxing {out.name}")
-    streams = ffmpeg.probe_streams(out)
+    run_ffmpeg(ffmpeg_args(inputs["media"], out, container, kept, tracks), info.duration_s, hook,
+               step="muxing", what=f"ffmpeg muxing {out.name}", hint="check the input and subtitle files; rerun to retry")
+    streams = probe_streams(out)
     retagged = retag_dropped_languages(streams, tracks)
     if retagged != tracks:  # MOV keeps some languages only in the other ISO 639-2 form
         log.info("%s dropped language tag(s); muxing again with %s", container.ext.upper(),
                  ", ".join(t.tag for t in retagged if t not in tracks))
         tracks = retagged
-        ffmpeg.run_ffmpeg(ffmpeg_args(inputs["media"], out, container, kept, tracks), info.duration_s, hook,
-                          step="muxing", what=f"ffmpeg muxing {out.name}")
-        streams = ffmpeg.probe_streams(out)
+        run_ffmpeg(ffmpeg_args(inputs["media"], out, container, kept, tracks), info.duration_s, hook,
+                   step="muxing", what=f"ffmpeg muxing {out.name}", hint="check the input and subtitle files; rerun to retry")
+        streams = probe_streams(out)
     verify(streams, kept, tracks, out.name)
 
     records = tuple({"language": t.language, "language_tag": t.tag, "format": t.source_format, "codec": t.codec,

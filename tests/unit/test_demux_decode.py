@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from shared.errors import StageFailed
+from shared.ffmpeg import run_ffmpeg
 from stages.demux import decode
 from tests.conftest import make_media
 
@@ -39,45 +40,10 @@ def test_seven_one_shares_the_surround_gain():
     assert pan == "pan=mono|c0=0.707*c2+0.3535*c0+0.3535*c1+0.125*c4+0.125*c5+0.125*c6+0.125*c7"
 
 
-@pytest.mark.parametrize("line, seconds", [
-    ("out_time_us=1500000", 1.5), ("out_time_ms=2000000", 2.0), ("out_time=00:01:02.500000", 62.5),
-    ("out_time_us=N/A", None), ("progress=continue", None), ("out_time=-00:00:00.020000", 0.02),
-])
-def test_progress_lines(line, seconds):
-    key, _, value = line.partition("=")
-    assert decode.progress_seconds(key, value) == (pytest.approx(seconds) if seconds is not None else None)
-
-
-def fake_ffmpeg(tmp_path: Path, monkeypatch, body: str) -> None:
-    script = tmp_path / "ffmpeg"
-    script.write_text("#!/bin/sh\n" + body)
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setattr(decode, "FFMPEG", str(script))
-
-
-def test_ffmpeg_failing_midway_raises_its_last_line(tmp_path, monkeypatch):
-    fake_ffmpeg(tmp_path, monkeypatch, 'echo "out_time_us=2000000"\necho "progress=continue"\n'
-                'echo "[aac @ 0x1] decoding warning" >&2\n'
-                'echo "Error while decoding stream #0:1: Invalid data found when processing input" >&2\nexit 1\n')
-    calls = []
-    with pytest.raises(StageFailed) as err:
-        decode.run_ffmpeg(["-i", "x"], 10.0, lambda step, done, total=None: calls.append((step, done, total)),
-                          what="ffmpeg decoding")
-    assert str(err.value).startswith("ffmpeg decoding failed: Error while decoding stream #0:1: Invalid data")
-    assert "\n" not in str(err.value)
-    assert calls == [("decoding", 2.0, 10.0)]
-
-
-def test_ffmpeg_missing_is_one_line(monkeypatch):
-    monkeypatch.setattr(decode, "FFMPEG", "/nonexistent/ffmpeg")
-    with pytest.raises(StageFailed, match="not installed"):
-        decode.run_ffmpeg(["-version"], None)
-
-
 def test_progress_reaches_the_duration_once(tmp_path):
     media = make_media(tmp_path / "tone.flac", "-f", "lavfi", "-i", "sine=f=440:d=3")
     calls = []
-    decode.run_ffmpeg(decode.decode_args(media, 0, tmp_path / "out.wav", 16000, None), 3.0,
+    run_ffmpeg(decode.decode_args(media, 0, tmp_path / "out.wav", 16000, None), 3.0,
                       lambda step, done, total=None: calls.append((done, total)))
     assert calls and calls[-1] == (3.0, 3.0)
     assert [done for done, _ in calls] == sorted({done for done, _ in calls})  # increasing, no repeats
@@ -90,7 +56,7 @@ def decoded_peak(tmp_path: Path, pan_spec: str) -> float:
                        "-af", f"pan=5.1|{pan_spec}", "-c:a", "pcm_s16le")
     out = tmp_path / "mono.wav"
     pan = decode.downmix_filter("5.1", 6)
-    decode.run_ffmpeg(decode.decode_args(media, 0, out, 16000, pan), 1.0)
+    run_ffmpeg(decode.decode_args(media, 0, out, 16000, pan), 1.0)
     samples, rate, channels = read_wav(out)
     assert (rate, channels) == (16000, 1)
     return float(np.abs(samples[1000:-1000]).max())
@@ -109,7 +75,7 @@ def test_delayed_audio_is_padded_to_the_container_start(tmp_path):
                        "-itsoffset", "0.5", "-f", "lavfi", "-i", "sine=f=440:d=1.5", "-map", "0", "-map", "1",
                        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac")
     out = tmp_path / "late.wav"
-    decode.run_ffmpeg(decode.decode_args(media, 1, out, 16000, None), 2.0)
+    run_ffmpeg(decode.decode_args(media, 1, out, 16000, None), 2.0)
     samples, rate, _ = read_wav(out)
     assert len(samples) / rate == pytest.approx(2.0, abs=0.05)
     assert np.abs(samples[: int(0.45 * rate)]).max() < 0.001  # the half second before the audio is silence
