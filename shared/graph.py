@@ -38,6 +38,8 @@ class StageSpec:
     device: str  # "cpu", or "cuda-or-cpu" for stages that use a GPU when there is one
     packages: tuple[str, ...]  # distributions whose versions are recorded in the lock
     description: str
+    optional_inputs: tuple[str, ...] = ()  # read when their producer is not skipped
+    skippable: bool = False  # may be switched off with SKIP_STAGES
 
 
 ARTIFACTS: dict[str, Artifact] = {
@@ -120,8 +122,25 @@ def producer(artifact: str) -> str:
 
 
 def upstream(name: str) -> set[str]:
-    """Stages whose outputs ``name`` reads, directly."""
-    return {producer(a) for a in stage(name).inputs} - {JOB}
+    """Stages whose outputs ``name`` reads, directly (optional inputs included)."""
+    spec = stage(name)
+    return {producer(a) for a in (*spec.inputs, *spec.optional_inputs)} - {JOB}
+
+
+def parse_skip(value: str | None) -> frozenset[str]:
+    """``SKIP_STAGES`` (comma-separated) to a checked set of skippable stages whose
+    outputs no running stage requires."""
+    skip = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    for name in sorted(skip):
+        if not stage(name).skippable:
+            skippable = ", ".join(s.name for s in STAGES if s.skippable) or "none"
+            raise JobError(f"stage {name} cannot be skipped (skippable stages: {skippable})")
+    for spec in STAGES:
+        needed = {producer(a) for a in spec.inputs} & skip
+        if spec.name not in skip and needed:
+            raise JobError(f"stage {spec.name} needs {', '.join(sorted(needed))}, which SKIP_STAGES switches off",
+                           f"skip {spec.name} too, or keep {', '.join(sorted(needed))}")
+    return skip
 
 
 def downstream(name: str) -> list[str]:

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="from_stage", default=None, metavar="STAGE",
                         help="rerun STAGE and every stage after it")
     parser.add_argument("--until", default=None, metavar="STAGE", help="stop after STAGE")
+    parser.add_argument("--skip", action="append", default=[], metavar="STAGE",
+                        help="switch off an optional stage (repeatable; adds to $SKIP_STAGES)")
     group = parser.add_argument_group("stage options (override environment and --config)")
     for spec in graph.STAGES:
         for f in opts.fields_of(spec.options):
@@ -94,11 +96,13 @@ def plan(force: list[str], from_stage: str | None, until: str | None) -> tuple[l
     return order, forced
 
 
-def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list[str]) -> tuple[int, dict[str, Any]]:
+def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list[str],
+                      skip: frozenset[str]) -> tuple[int, dict[str, Any]]:
     cmd = [sys.executable, "-m", spec.module, "--job", job.id, "--jobs-dir", str(job.root.parent), *flags]
     if forced:
         cmd.append("--force")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {**os.environ, "SKIP_STAGES": ",".join(sorted(skip)),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, env=env, cwd=REPO_ROOT)
     outcome: dict[str, Any] = {}
     for line in proc.stdout.splitlines():
@@ -113,7 +117,7 @@ def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list
 def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], wall_s: float) -> dict[str, Any]:
     stages = []
     for name in order:
-        lock = read_lock(job.stage_dir(name))
+        lock = read_lock(job.stage_dir(name)) if outcomes.get(name, {}).get("status") != "skipped" else None
         timings = lock.timings if lock else {}
         stages.append({
             "stage": name,
@@ -174,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs_dir = args.jobs_dir or default_jobs_dir()
     try:
         order, forced = plan(args.force, args.from_stage, args.until)
+        skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *args.skip]))
         config = _load_config(args.config)
         existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
         job = Job.create(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config)
@@ -187,7 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     outcomes: dict[str, dict[str, Any]] = {}
     for name in order:
         spec = graph.stage(name)
-        code, outcome = run_stage_process(spec, job, name in forced, _stage_flags(args, spec))
+        if name in skip:
+            log.info("%s: switched off (SKIP_STAGES)", name)
+            outcomes[name] = {"status": "skipped"}
+            continue
+        code, outcome = run_stage_process(spec, job, name in forced, _stage_flags(args, spec), skip)
         if code != 0:
             completed = [n for n in order if read_lock(job.stage_dir(n)) is not None]
             if created and not completed:

@@ -68,19 +68,23 @@ def _code_hash(spec: graph.StageSpec) -> str:
     return "-".join(p[:16] for p in parts)
 
 
-def _input_paths(spec: graph.StageSpec, job: Job) -> dict[str, Path]:
+def _input_paths(spec: graph.StageSpec, job: Job, skip: frozenset[str]) -> dict[str, Path]:
+    """Required inputs, and optional inputs whose producer is not skipped."""
     paths = {}
-    for name in spec.inputs:
+    wanted = [*spec.inputs, *(a for a in spec.optional_inputs if graph.producer(a) not in skip)]
+    for name in wanted:
         path = job.artifact_path(name)
         if not path.is_file():
             maker = graph.producer(name)
-            raise JobError(f"{spec.name} needs {name} ({path}), which stage {maker} writes", f"run stage {maker} first")
+            hint = f"run stage {maker} first" + (f", or skip it with SKIP_STAGES={maker}" if name in spec.optional_inputs else "")
+            raise JobError(f"{spec.name} needs {name} ({path}), which stage {maker} writes", hint)
         paths[name] = path
     return paths
 
 
-def fingerprint(spec: graph.StageSpec, job: Job, options: Any, model_fn: ModelFn) -> tuple[Fingerprint, dict[str, Path]]:
-    inputs = _input_paths(spec, job)
+def fingerprint(spec: graph.StageSpec, job: Job, options: Any, model_fn: ModelFn,
+                skip: frozenset[str] = frozenset()) -> tuple[Fingerprint, dict[str, Path]]:
+    inputs = _input_paths(spec, job, skip)
     hashes = {name: job.media_hash() if name == "media" else sha256_file(path) for name, path in inputs.items()}
     fp = Fingerprint(
         inputs=hashes,
@@ -118,10 +122,12 @@ def execute(
     model_fn: ModelFn,
     force: bool = False,
     hook: ProgressHook = no_progress,
+    skip: frozenset[str] = frozenset(),
 ) -> Outcome:
+    """Run the stage unless fresh. ``skip``: stages switched off (their outputs are not read)."""
     stage_dir = job.stage_dir(spec.name)
     stage_dir.mkdir(parents=True, exist_ok=True)
-    fp, inputs = fingerprint(spec, job, options, model_fn)
+    fp, inputs = fingerprint(spec, job, options, model_fn, skip)
     reasons = ["forced"] if force else staleness(stage_dir, fp)
     if not reasons:
         log.info("%s is fresh (inputs, options, model and code unchanged): skipped", spec.name)
@@ -181,8 +187,11 @@ def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | No
     flags = {f.name: getattr(args, f.name) for f in opts.fields_of(spec.options)}
     try:
         job = Job.open(args.job, args.jobs_dir)
+        skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
+        if spec.name in skip:
+            raise JobError(f"stage {spec.name} is switched off by SKIP_STAGES", "unset it to run this stage")
         options = opts.resolve(spec.options, job.config().get(spec.name), os.environ, flags)
-        outcome = execute(spec, job, options, run_fn, model_fn, args.force, TerminalProgress(spec.name))
+        outcome = execute(spec, job, options, run_fn, model_fn, args.force, TerminalProgress(spec.name), skip)
     except PipelineError as err:
         print(f"error: {stage_name}: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
         return err.exit_code

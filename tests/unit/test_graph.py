@@ -35,3 +35,20 @@ def test_downstream_follows_the_graph():
 def test_unknown_stage_lists_the_real_ones():
     with pytest.raises(JobError, match="demux"):
         graph.stage("transcribe")
+
+
+def test_skip_accepts_only_skippable_stages():
+    assert graph.parse_skip("") == frozenset()
+    with pytest.raises(JobError, match="cannot be skipped"):
+        graph.parse_skip("asr")
+    with pytest.raises(JobError, match="unknown stage"):
+        graph.parse_skip("lyrics")
+
+
+def test_skipping_a_stage_that_another_requires_is_refused(monkeypatch):
+    import dataclasses
+
+    stages = tuple(dataclasses.replace(s, skippable=True) if s.name == "silero-vad" else s for s in graph.STAGES)
+    monkeypatch.setattr(graph, "STAGES", stages)
+    with pytest.raises(JobError, match="asr needs silero-vad"):
+        graph.parse_skip("silero-vad")

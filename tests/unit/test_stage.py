@@ -130,3 +130,19 @@ def test_missing_input_says_which_stage_to_run(job):
     (job.root / "asr" / "transcript.json").unlink()
     with pytest.raises(JobError, match="run stage asr first"):
         execute(SPEC, job, SubtitleOptions(), FakeRun(), no_model)
+
+
+def test_optional_input_is_read_unless_its_producer_is_skipped(job):
+    import dataclasses
+
+    spec = dataclasses.replace(SPEC, optional_inputs=("speech_regions",))
+    with pytest.raises(JobError, match="SKIP_STAGES=silero-vad"):
+        execute(spec, job, SubtitleOptions(), FakeRun(), no_model)
+    skipped = execute(spec, job, SubtitleOptions(), FakeRun(), no_model, skip=frozenset({"silero-vad"}))
+    assert skipped.status == "ran"
+    assert "speech_regions" not in read_lock(job.stage_dir("subtitles")).fingerprint.inputs
+    (job.root / "silero-vad").mkdir()
+    (job.root / "silero-vad" / "speech.json").write_text("{}")
+    used = execute(spec, job, SubtitleOptions(), FakeRun(), no_model)
+    assert used.status == "ran"  # an input more is a different fingerprint
+    assert "speech_regions" in read_lock(job.stage_dir("subtitles")).fingerprint.inputs
