@@ -38,7 +38,7 @@ class StageSpec:
     device: str  # "cpu", or "cuda-or-cpu" for stages that use a GPU when there is one
     packages: tuple[str, ...]  # distributions whose versions are recorded in the lock
     description: str
-    optional_inputs: tuple[str, ...] = ()  # read when their producer is not skipped
+    optional_inputs: tuple[str, ...] = ()  # read when their producer is not skipped (job files: when given)
     skippable: bool = False  # may be switched off with SKIP_STAGES
 
 
@@ -46,6 +46,8 @@ ARTIFACTS: dict[str, Artifact] = {
     a.name: a
     for a in (
         Artifact("media", JOB, "", "the input media file the job was created from"),
+        Artifact("metadata", JOB, "metadata.json", "optional: title, synopsis, cast, places, terms, speaker names"),
+        Artifact("glossary", JOB, "glossary.tsv", "optional: terms with their preferred spelling and aliases"),
         Artifact("audio", "demux", "audio.wav", "16 kHz mono PCM WAV of the chosen audio stream"),
         Artifact("media_info", "demux", "media.json", "duration, streams, languages, chosen stream"),
         Artifact("speech_regions", "silero-vad", "speech.json", "speech regions in seconds"),

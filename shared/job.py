@@ -26,6 +26,7 @@ from typing import Any
 from shared import graph
 from shared.errors import InputError, JobError
 from shared.fsio import atomic_write_json, read_json, sha256_file
+from shared.metadata import load_glossary, load_metadata
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 JOB_FILE = "job.json"
@@ -120,9 +121,12 @@ class Job:
         if config is not None:
             _validate_config(config)
             atomic_write_json(root / CONFIG_FILE, config)
-        for src, name in ((metadata, "metadata.json"), (glossary, "glossary.tsv")):
+        for src, name, validate in ((metadata, "metadata.json", load_metadata), (glossary, "glossary.tsv", load_glossary)):
             if src is not None:
-                _check_media_file(Path(src))
+                src = Path(src)
+                if not src.is_file():
+                    raise InputError(f"{name.split('.')[0]} file not found: {src}")
+                validate(src)
                 shutil.copyfile(src, root / name)
         return job
 

@@ -69,9 +69,12 @@ def _code_hash(spec: graph.StageSpec) -> str:
 
 
 def _input_paths(spec: graph.StageSpec, job: Job, skip: frozenset[str]) -> dict[str, Path]:
-    """Required inputs, and optional inputs whose producer is not skipped."""
+    """Required inputs, optional inputs whose producer is not skipped, and the
+    optional job files (metadata, glossary) that were given."""
     paths = {}
-    wanted = [*spec.inputs, *(a for a in spec.optional_inputs if graph.producer(a) not in skip)]
+    given = [a for a in spec.optional_inputs if graph.producer(a) == graph.JOB and job.artifact_path(a).is_file()]
+    produced = [a for a in spec.optional_inputs if graph.producer(a) not in skip | {graph.JOB}]
+    wanted = [*spec.inputs, *given, *produced]
     for name in wanted:
         path = job.artifact_path(name)
         if not path.is_file():
