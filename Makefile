@@ -33,9 +33,9 @@ $(VENV)/.installed: $(REQUIREMENTS) docker/requirements-nodeps.txt docker/constr
 setup: system-deps $(VENV)/.installed ## set this machine up: ffmpeg and a venv with every pinned dependency
 	@echo "ready: make run-native INPUT=movie.mp4"
 
-run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT (OPTIONS='--force asr' etc.)
+run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT [METADATA=m.json GLOSSARY=g.tsv OPTIONS='--force asr']
 	@test -n "$(INPUT)" || { echo 'usage: make run-native INPUT=movie.mp4'; exit 2; }
-	$(PY) -m shared.runner "$(INPUT)" $(OPTIONS)
+	$(PY) -m shared.runner "$(INPUT)" $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)") $(OPTIONS)
 
 stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr JOB=<id>
 	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }

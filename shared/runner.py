@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs-dir", type=Path, default=None, help="folder of jobs (default: $JOBS_DIR or ./jobs)")
     parser.add_argument("--job-id", default=None, help="job id (default: file name + content hash)")
     parser.add_argument("--config", type=Path, default=None, help="JSON file of options per stage, kept in the job")
+    parser.add_argument("--metadata", type=Path, default=None,
+                        help="metadata.json: title, synopsis, cast, places, terms, speaker names (docs/NAMES.md)")
+    parser.add_argument("--glossary", type=Path, default=None,
+                        help="glossary.tsv: term, preferred, aliases, note (docs/NAMES.md)")
     parser.add_argument("--force", action="append", default=[], metavar="STAGE",
                         help="rerun STAGE even if fresh (repeatable; 'all' for every stage)")
     parser.add_argument("--from", dest="from_stage", default=None, metavar="STAGE",
@@ -181,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *args.skip]))
         config = _load_config(args.config)
         existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
-        job = Job.create(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config)
+        job = Job.create(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config,
+                         metadata=args.metadata, glossary=args.glossary)
     except PipelineError as err:
         print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
         return err.exit_code

@@ -17,7 +17,7 @@ from shared.models import resolve_whisper
 from shared.options import AsrOptions, to_dict
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.asr.chunks import merge_regions
+from stages.asr.chunks import Timeline, group_regions
 
 log = get_logger("stages.asr")
 
@@ -58,52 +58,89 @@ def load_model(options: AsrOptions):
     return BatchedInferencePipeline(model=model), resolved, device, compute_type
 
 
-def read_audio(path: Path):
+CHUNKS_PER_WINDOW = 40  # at most 20 min of speech in memory at once, whatever the film's length
+
+
+def read_regions(path: Path, regions: list[schema.Region]):
+    """The samples of ``regions``, concatenated, read straight from the WAV (never the whole file)."""
     import numpy as np
     import soundfile
 
-    audio, rate = soundfile.read(path, dtype="float32", always_2d=False)
-    if rate != SAMPLE_RATE_HZ or audio.ndim != 1:
-        raise StageFailed(f"{path} is not 16 kHz mono (got {rate} Hz, {audio.ndim} dims): rerun demux")
-    return np.ascontiguousarray(audio)
+    with soundfile.SoundFile(path) as wav:
+        if wav.samplerate != SAMPLE_RATE_HZ or wav.channels != 1:
+            raise StageFailed(f"{path} is not 16 kHz mono (got {wav.samplerate} Hz, {wav.channels} channels)",
+                              "rerun demux")
+        spans = [(int(round(r.start_s * SAMPLE_RATE_HZ)), min(int(round(r.end_s * SAMPLE_RATE_HZ)), wav.frames))
+                 for r in regions]
+        audio = np.zeros(sum(max(0, b - a) for a, b in spans), dtype=np.float32)
+        cursor = 0
+        for start, end in spans:
+            if end > start:
+                wav.seek(start)
+                got = wav.read(end - start, dtype="float32", out=audio[cursor:cursor + end - start])
+                cursor += len(got)
+    return audio
 
 
-def transcribe(
-    audio, regions: list[schema.Region], options: AsrOptions, pipeline, is_multilingual: bool, hook: ProgressHook = no_progress
-) -> tuple[list[schema.Segment], str, float]:
-    """Run the batched pipeline on the chunks; returns segments, language, its probability."""
-    chunks = merge_regions(regions, options.max_chunk_duration_s)
+def _language_for(options: AsrOptions, is_multilingual: bool) -> str | None:
     language = None if options.language == "auto" else options.language
     if not is_multilingual:
         if language not in (None, "en"):
             raise InputError(f"model {options.model} is English-only but ASR_LANGUAGE={options.language}",
                              "use a multilingual model (ASR_MODEL=base)")
+        if options.task == "translate":
+            raise InputError(f"ASR_TASK=translate needs a multilingual model, not {options.model}", "use ASR_MODEL=base")
         language = "en"
-    if options.task == "translate" and not is_multilingual:
-        raise InputError(f"ASR_TASK=translate needs a multilingual model, not {options.model}", "use ASR_MODEL=base")
-    segments_iter, info = pipeline.transcribe(
-        audio,
-        language=language,
-        task=options.task,
-        beam_size=options.beam_size,
-        batch_size=options.batch_size,
-        word_timestamps=True,
-        vad_filter=False,
-        clip_timestamps=[{"start": c.start_s, "end": c.end_s} for c in chunks],
-        initial_prompt=options.initial_prompt or None,
-        hotwords=options.hotwords or None,
-    )
-    total_s = chunks[-1].end_s if chunks else 0.0
-    segments = []
-    for seg in segments_iter:
-        words = tuple(
-            schema.Word(float(w.start), float(w.end), w.word, float(w.probability)) for w in (seg.words or ())
+    return language
+
+
+def transcribe(
+    wav: Path, regions: list[schema.Region], options: AsrOptions, pipeline, is_multilingual: bool,
+    hook: ProgressHook = no_progress,
+) -> tuple[list[schema.Segment], str, float]:
+    """Transcribe the speech regions window by window; returns segments (original times), language, probability."""
+    language = _language_for(options, is_multilingual)
+    chunks = group_regions(regions, options.max_chunk_duration_s)
+    total_speech_s = sum(c.speech_s for c in chunks)
+    done_s, probability = 0.0, 1.0
+    segments: list[schema.Segment] = []
+    for first in range(0, len(chunks), CHUNKS_PER_WINDOW):
+        window = chunks[first:first + CHUNKS_PER_WINDOW]
+        window_regions = [r for c in window for r in c.regions]
+        timeline = Timeline(window_regions)
+        audio = read_regions(wav, window_regions)
+        clips, cursor = [], 0.0
+        for chunk in window:
+            clips.append({"start": cursor, "end": cursor + chunk.speech_s})
+            cursor += chunk.speech_s
+        segments_iter, info = pipeline.transcribe(
+            audio,
+            language=language,
+            task=options.task,
+            beam_size=options.beam_size,
+            batch_size=options.batch_size,
+            word_timestamps=True,
+            vad_filter=False,
+            clip_timestamps=clips,
+            initial_prompt=options.initial_prompt or None,
+            hotwords=options.hotwords or None,
         )
-        segments.append(schema.Segment(float(seg.start), float(seg.end), seg.text, words,
-                                       float(seg.avg_logprob), float(seg.no_speech_prob)))
-        hook("transcribing", seg.end, total_s)
-    hook("transcribing", total_s, total_s)
-    return segments, info.language, float(info.language_probability)
+        for seg in segments_iter:
+            words = tuple(
+                schema.Word(timeline.to_original(w.start), timeline.to_original(w.end, is_end=True), w.word,
+                            float(w.probability))
+                for w in (seg.words or ())
+            )
+            segments.append(schema.Segment(timeline.to_original(seg.start), timeline.to_original(seg.end, is_end=True),
+                                           seg.text, words, float(seg.avg_logprob), float(seg.no_speech_prob)))
+            hook("transcribing", done_s + min(seg.end, timeline.duration_s), total_speech_s)
+        if language is None:  # detected on the first window; the same for the rest of the film
+            language, probability = info.language, float(info.language_probability)
+            log.info("language detected: %s (probability %.2f)", language, probability)
+        done_s += timeline.duration_s
+        hook("transcribing", done_s, total_speech_s)
+        del audio
+    return segments, language or "und", probability
 
 
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
@@ -111,13 +148,12 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     notes: list[str] = []
     pipeline, resolved, device, compute_type = load_model(options)
     if speech.regions:
-        audio = read_audio(inputs["audio"])
-        segments, language, probability = transcribe(audio, list(speech.regions), options, pipeline,
+        segments, language, probability = transcribe(inputs["audio"], list(speech.regions), options, pipeline,
                                                      pipeline.model.model.is_multilingual, hook)
-        del audio
     else:
+        # the same refusals with or without speech; "und" when nothing was heard to detect a language from
+        language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
         segments, probability = [], 0.0
-        language = "en" if not pipeline.model.model.is_multilingual else (None if options.language == "auto" else options.language) or "und"
         notes.append("no speech found: the transcript is empty")
     producer = {"stage": "asr", "engine": "faster-whisper BatchedInferencePipeline", "model": resolved.identity(),
                 "device": device, "compute_type": compute_type, "options": to_dict(options),

@@ -1,29 +1,50 @@
+import pytest
 from hypothesis import given, strategies as st
 
 from shared.schema import Region
-from stages.asr.chunks import merge_regions
+from stages.asr.chunks import Timeline, group_regions, split_long
 
 
-def test_close_regions_merge_up_to_the_window():
-    regions = [Region(0, 10), Region(11, 20), Region(21, 29.5), Region(30, 35)]
-    assert merge_regions(regions, 30.0) == [Region(0, 29.5), Region(30, 35)]
+def test_regions_pack_by_speech_not_by_span():
+    regions = [Region(0, 10), Region(40, 50), Region(100, 109.5), Region(200, 205)]
+    chunks = group_regions(regions, 30.0)
+    # 29.5 s of speech spread over 109.5 s still fits one window: the silences are cut out
+    assert [c.regions for c in chunks] == [tuple(regions[:3]), (regions[3],)]
+    assert chunks[0].speech_s == pytest.approx(29.5)
 
 
 def test_long_region_is_cut_into_windows():
-    assert merge_regions([Region(5, 70)], 30.0) == [Region(5, 35), Region(35, 65), Region(65, 70)]
+    assert split_long([Region(5, 70)], 30.0) == [Region(5, 35), Region(35, 65), Region(65, 70)]
 
 
-@given(st.lists(st.tuples(st.floats(0, 3000), st.floats(0.05, 80)), max_size=40))
-def test_chunks_cover_all_speech_within_the_window(pairs):
-    regions = []
-    cursor = 0.0
-    for gap, length in pairs:
-        start = cursor + gap / 100
-        regions.append(Region(start, start + length))
-        cursor = start + length
-    chunks = merge_regions(regions, 30.0)
-    assert all(c.end_s - c.start_s <= 30.0 + 1e-9 for c in chunks)
-    assert all(a.end_s <= b.start_s for a, b in zip(chunks, chunks[1:]))
-    for region in regions:  # every region lies inside the union of chunks
-        covered = sum(max(0.0, min(c.end_s, region.end_s) - max(c.start_s, region.start_s)) for c in chunks)
-        assert covered == __import__("pytest").approx(region.end_s - region.start_s, abs=1e-6)
+def test_timeline_maps_concatenated_speech_back_to_the_film():
+    timeline = Timeline([Region(10, 12), Region(20, 23)])
+    assert timeline.duration_s == 5
+    assert timeline.to_original(0.5) == 10.5
+    assert timeline.to_original(2.0) == 20.0  # a start on the boundary belongs to the next region
+    assert timeline.to_original(2.0, is_end=True) == 12.0  # an end to the previous one
+    assert timeline.to_original(4.0) == 22.0
+    assert timeline.to_original(99) == 23.0  # clamped
+
+
+regions_strategy = st.lists(st.tuples(st.floats(0.01, 30), st.floats(0.05, 80)), min_size=1, max_size=40).map(
+    lambda pairs: [Region(sum(g + d for g, d in pairs[:i]) + g, sum(g + d for g, d in pairs[:i]) + g + d)
+                   for i, (g, d) in enumerate(pairs)])
+
+
+@given(regions_strategy)
+def test_chunks_hold_every_second_of_speech_once(regions):
+    chunks = group_regions(regions, 30.0)
+    assert all(c.speech_s <= 30.0 + 1e-6 for c in chunks)
+    assert sum(c.speech_s for c in chunks) == pytest.approx(sum(r.duration_s for r in regions))
+    flat = [r for c in chunks for r in c.regions]
+    assert all(a.end_s <= b.start_s + 1e-9 for a, b in zip(flat, flat[1:]))
+
+
+@given(regions_strategy, st.floats(0, 1))
+def test_timeline_is_monotonic_and_lands_in_speech(regions, fraction):
+    timeline = Timeline(regions)
+    t = fraction * timeline.duration_s
+    original = timeline.to_original(t)
+    assert any(r.start_s - 1e-6 <= original <= r.end_s + 1e-6 for r in regions)
+    assert timeline.to_original(t) <= timeline.to_original(min(t + 0.01, timeline.duration_s)) + 1e-9

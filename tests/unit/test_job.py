@@ -76,3 +76,18 @@ def test_media_hash_notices_changed_content(tmp_path):
     first = job.media_hash()
     media.write_bytes(b"two!")
     assert job.media_hash() != first
+
+
+def test_metadata_and_glossary_are_validated_and_copied(tmp_path):
+    media = tmp_path / "a.wav"
+    media.write_bytes(b"x")
+    metadata = tmp_path / "m.json"
+    metadata.write_text('{"cast": [{"actor": "A", "character": "Diane"}], "speakers": {"SPEAKER_00": "Diane"}}')
+    glossary = tmp_path / "g.tsv"
+    glossary.write_text("term\tpreferred\taliases\tnote\ncomfy ui\tComfyUI\tcomfy eye|comfy you eye\tproduct\n")
+    job = Job.create(media, jobs_dir=tmp_path / "jobs", metadata=metadata, glossary=glossary)
+    assert (job.root / "metadata.json").read_text() == metadata.read_text()
+    assert job.artifact_path("glossary").read_text() == glossary.read_text()
+    metadata.write_text('{"cast": ["Diane"]}')
+    with pytest.raises(InputError, match=r"cast\[0\]"):
+        Job.create(media, jobs_dir=tmp_path / "jobs2", metadata=metadata)
