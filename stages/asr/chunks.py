@@ -73,3 +73,20 @@ class Timeline:
         index = min(max(index, 0), len(self.regions) - 1)
         region = self.regions[index]
         return min(region.start_s + (t - self.offsets[index]), region.end_s)
+
+
+TAIL_TOLERANCE_S = 0.5  # speech after the last word shorter than this is breath, not a lost sentence
+MIN_TAIL_SPEECH_S = 1.0  # a retried tail holds at least this much speech
+
+
+def untranscribed_tail(chunk: Chunk, segments) -> list[Region]:
+    """The speech of ``chunk`` after its last transcribed word, when Whisper stopped short.
+
+    Whisper sometimes ends a window early, typically when the voice or the
+    recording changes inside it; the words of the rest are then missing.
+    ``segments`` are film-timed; those whose words fall inside the chunk count."""
+    first, last = chunk.regions[0].start_s, chunk.regions[-1].end_s
+    ends = [w.end_s for s in segments for w in s.words if first <= w.start_s < last]
+    covered_until = max(ends) + TAIL_TOLERANCE_S if ends else first
+    tail = [Region(max(r.start_s, covered_until), r.end_s) for r in chunk.regions if r.end_s > covered_until]
+    return tail if sum(r.duration_s for r in tail) >= MIN_TAIL_SPEECH_S else []

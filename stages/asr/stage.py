@@ -7,6 +7,7 @@ loudly rather than dropping them) and recorded in the transcript's producer.
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from shared.models import resolve_whisper
 from shared.options import AsrOptions, to_dict
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.asr.chunks import Timeline, group_regions
+from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail
 
 log = get_logger("stages.asr")
 
@@ -58,6 +59,7 @@ def load_model(options: AsrOptions):
     return BatchedInferencePipeline(model=model), resolved, device, compute_type
 
 
+CLIP_ROUNDING_S = 0.05  # Whisper's times are 20 ms steps: a segment may start a hair before its clip
 CHUNKS_PER_WINDOW = 40  # at most 20 min of speech in memory at once, whatever the film's length
 
 
@@ -94,53 +96,83 @@ def _language_for(options: AsrOptions, is_multilingual: bool) -> str | None:
     return language
 
 
+def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | None, options: AsrOptions,
+                   on_segment) -> tuple[list[schema.Segment], Any]:
+    """One batched call over ``chunks``: their speech concatenated, silences cut out; times mapped back."""
+    regions = [r for c in chunks for r in c.regions]
+    audio = read_regions(wav, regions)
+    clips, timelines, cursor = [], [], 0.0
+    for chunk in chunks:
+        clips.append({"start": cursor, "end": cursor + chunk.speech_s})
+        timelines.append(Timeline(chunk.regions))
+        cursor += chunk.speech_s
+    clip_starts = [c["start"] for c in clips]
+    segments_iter, info = pipeline.transcribe(
+        audio,
+        language=language,
+        task=options.task,
+        beam_size=options.beam_size,
+        batch_size=options.batch_size,
+        word_timestamps=True,
+        vad_filter=False,
+        clip_timestamps=clips,
+        initial_prompt=options.initial_prompt or None,
+        hotwords=options.hotwords or None,
+    )
+    segments = []
+    for seg in segments_iter:
+        # every segment comes from one clip: its times map into that chunk only, never into a neighbour
+        index = max(0, bisect.bisect_right(clip_starts, seg.start + CLIP_ROUNDING_S) - 1)
+        offset, timeline = clip_starts[index], timelines[index]
+
+        def film(t: float, is_end: bool = False) -> float:
+            return timeline.to_original(t - offset, is_end)
+
+        words = tuple(schema.Word(film(w.start), film(w.end, True), w.word, float(w.probability)) for w in (seg.words or ()))
+        segments.append(schema.Segment(film(seg.start), film(seg.end, True), seg.text, words,
+                                       float(seg.avg_logprob), float(seg.no_speech_prob)))
+        on_segment(min(seg.end, cursor))
+    return segments, info
+
+
 def transcribe(
     wav: Path, regions: list[schema.Region], options: AsrOptions, pipeline, is_multilingual: bool,
     hook: ProgressHook = no_progress,
-) -> tuple[list[schema.Segment], str, float]:
-    """Transcribe the speech regions window by window; returns segments (original times), language, probability."""
+) -> tuple[list[schema.Segment], str, float, float]:
+    """Transcribe the speech regions window by window, then once more the speech at the end of
+    any chunk that Whisper stopped short of. Returns segments (film times), language, its
+    probability, and the seconds of speech decoded a second time."""
+    import soundfile
+
     language = _language_for(options, is_multilingual)
+    duration_s = soundfile.info(str(wav)).duration
+    regions = [schema.Region(max(0.0, r.start_s), min(r.end_s, duration_s)) for r in regions
+               if min(r.end_s, duration_s) - max(0.0, r.start_s) > 0.01]  # regions never run past the audio
     chunks = group_regions(regions, options.max_chunk_duration_s)
     total_speech_s = sum(c.speech_s for c in chunks)
     done_s, probability = 0.0, 1.0
     segments: list[schema.Segment] = []
     for first in range(0, len(chunks), CHUNKS_PER_WINDOW):
         window = chunks[first:first + CHUNKS_PER_WINDOW]
-        window_regions = [r for c in window for r in c.regions]
-        timeline = Timeline(window_regions)
-        audio = read_regions(wav, window_regions)
-        clips, cursor = [], 0.0
-        for chunk in window:
-            clips.append({"start": cursor, "end": cursor + chunk.speech_s})
-            cursor += chunk.speech_s
-        segments_iter, info = pipeline.transcribe(
-            audio,
-            language=language,
-            task=options.task,
-            beam_size=options.beam_size,
-            batch_size=options.batch_size,
-            word_timestamps=True,
-            vad_filter=False,
-            clip_timestamps=clips,
-            initial_prompt=options.initial_prompt or None,
-            hotwords=options.hotwords or None,
-        )
-        for seg in segments_iter:
-            words = tuple(
-                schema.Word(timeline.to_original(w.start), timeline.to_original(w.end, is_end=True), w.word,
-                            float(w.probability))
-                for w in (seg.words or ())
-            )
-            segments.append(schema.Segment(timeline.to_original(seg.start), timeline.to_original(seg.end, is_end=True),
-                                           seg.text, words, float(seg.avg_logprob), float(seg.no_speech_prob)))
-            hook("transcribing", done_s + min(seg.end, timeline.duration_s), total_speech_s)
+        window_segments, info = _decode_window(pipeline, wav, window, language, options,
+                                               lambda t: hook("transcribing", done_s + t, total_speech_s))
         if language is None:  # detected on the first window; the same for the rest of the film
             language, probability = info.language, float(info.language_probability)
             log.info("language detected: %s (probability %.2f)", language, probability)
-        done_s += timeline.duration_s
+        segments += window_segments
+        done_s += sum(c.speech_s for c in window)
         hook("transcribing", done_s, total_speech_s)
-        del audio
-    return segments, language or "und", probability
+    retry = [piece for chunk in chunks for piece in group_regions(untranscribed_tail(chunk, segments),
+                                                                   options.max_chunk_duration_s)]
+    retried_s = sum(c.speech_s for c in retry)
+    if retry:
+        log.info("Whisper stopped short in %d chunk(s): decoding their last %.1f s of speech again", len(retry), retried_s)
+        for first in range(0, len(retry), CHUNKS_PER_WINDOW):
+            more, _ = _decode_window(pipeline, wav, retry[first:first + CHUNKS_PER_WINDOW], language, options,
+                                     lambda t: None)
+            segments += more
+        segments.sort(key=lambda s: (s.start_s, s.end_s))
+    return segments, language or "und", probability, retried_s
 
 
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
@@ -148,12 +180,12 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     notes: list[str] = []
     pipeline, resolved, device, compute_type = load_model(options)
     if speech.regions:
-        segments, language, probability = transcribe(inputs["audio"], list(speech.regions), options, pipeline,
-                                                     pipeline.model.model.is_multilingual, hook)
+        segments, language, probability, retried_s = transcribe(
+            inputs["audio"], list(speech.regions), options, pipeline, pipeline.model.model.is_multilingual, hook)
     else:
         # the same refusals with or without speech; "und" when nothing was heard to detect a language from
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
-        segments, probability = [], 0.0
+        segments, probability, retried_s = [], 0.0, 0.0
         notes.append("no speech found: the transcript is empty")
     producer = {"stage": "asr", "engine": "faster-whisper BatchedInferencePipeline", "model": resolved.identity(),
                 "device": device, "compute_type": compute_type, "options": to_dict(options),
@@ -166,6 +198,6 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     return StageReport(
         model={**resolved.identity(), "device": device, "compute_type": compute_type},
         metrics={"segments": len(segments), "words": word_count, "language": language,
-                 "speech_s": round(speech.speech_duration_s, 3)},
+                 "speech_s": round(speech.speech_duration_s, 3), "decoded_twice_s": round(retried_s, 3)},
         notes=notes,
     )

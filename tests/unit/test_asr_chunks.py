@@ -48,3 +48,19 @@ def test_timeline_is_monotonic_and_lands_in_speech(regions, fraction):
     original = timeline.to_original(t)
     assert any(r.start_s - 1e-6 <= original <= r.end_s + 1e-6 for r in regions)
     assert timeline.to_original(t) <= timeline.to_original(min(t + 0.01, timeline.duration_s)) + 1e-9
+
+
+def _segment_with_words(*spans):
+    from shared.schema import Segment, Word
+    words = tuple(Word(a, b, " w") for a, b in spans)
+    return Segment(spans[0][0], spans[-1][1], "w", words)
+
+
+def test_tail_after_the_last_word_is_found_for_a_second_pass():
+    from stages.asr.chunks import Chunk, untranscribed_tail
+    chunk = Chunk((Region(19.1, 41.8), Region(42.3, 47.1)))
+    stopped_short = [_segment_with_words((19.2, 20.0), (40.9, 41.7))]
+    assert untranscribed_tail(chunk, stopped_short) == [Region(42.3, 47.1)]
+    complete = stopped_short + [_segment_with_words((42.4, 43.0), (46.5, 47.0))]
+    assert untranscribed_tail(chunk, complete) == []
+    assert untranscribed_tail(chunk, []) == list(chunk.regions)  # nothing heard: all of it again
