@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--from", dest="from_stage", default=None, metavar="STAGE",
                         help="rerun STAGE and every stage after it")
     parser.add_argument("--until", default=None, metavar="STAGE", help="stop after STAGE")
+    parser.add_argument("--parallel", type=int, default=int(os.environ.get("PARALLEL_STAGES") or 2), metavar="N",
+                        help="stages run at once when the graph allows (e.g. asr beside diarization; "
+                             "default $PARALLEL_STAGES or 2)")
     parser.add_argument("--skip", action="append", default=[], metavar="STAGE",
                         help="switch off an optional stage (repeatable; adds to $SKIP_STAGES)")
     group = parser.add_argument_group("stage options (override environment and --config)")
@@ -116,6 +120,42 @@ def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list
             except json.JSONDecodeError:
                 pass
     return proc.returncode, outcome
+
+
+def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str], flags: dict[str, list[str]],
+              parallel: int) -> tuple[dict[str, dict[str, Any]], tuple[str, int] | None]:
+    """Run the stages in ``order``, each as soon as the stages it reads have finished, at most
+    ``parallel`` at once. After a failure no new stage starts; running ones finish (their
+    work is kept). Returns the outcomes and the first failure (stage, exit status)."""
+    outcomes: dict[str, dict[str, Any]] = {}
+    for name in order:
+        if name in skip:
+            log.info("%s: switched off (SKIP_STAGES)", name)
+            outcomes[name] = {"status": "skipped"}
+    pending = [n for n in order if n not in skip]
+    in_run = set(order)
+    running: dict[Future, str] = {}
+    failure: tuple[str, int] | None = None
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        while running or (pending and failure is None):
+            for name in list(pending):
+                if failure is not None or len(running) >= max(1, parallel):
+                    break
+                if all(dep in outcomes for dep in graph.upstream(name) & in_run):
+                    pending.remove(name)
+                    future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip)
+                    running[future] = name
+            if not running:
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                code, outcome = future.result()
+                if code == 0:
+                    outcomes[name] = outcome
+                elif failure is None:
+                    failure = (name, code)
+    return outcomes, failure
 
 
 def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], wall_s: float) -> dict[str, Any]:
@@ -194,24 +234,18 @@ def main(argv: list[str] | None = None) -> int:
     log.info("job %s in %s (model cache %s)", job.id, job.root, model_cache())
     print(f"job folder: {job.root}", flush=True)
     started = time.perf_counter()
-    outcomes: dict[str, dict[str, Any]] = {}
-    for name in order:
-        spec = graph.stage(name)
-        if name in skip:
-            log.info("%s: switched off (SKIP_STAGES)", name)
-            outcomes[name] = {"status": "skipped"}
-            continue
-        code, outcome = run_stage_process(spec, job, name in forced, _stage_flags(args, spec), skip)
-        if code != 0:
-            completed = [n for n in order if read_lock(job.stage_dir(n)) is not None]
-            if created and not completed:
-                shutil.rmtree(job.root, ignore_errors=True)  # a job that never got anywhere leaves nothing behind
-                print(f"error: stopped at {name}; nothing was kept", file=sys.stderr)
-            else:
-                print(f"error: stopped at {name}; fix the cause above and rerun the same command "
-                      f"(finished stages are kept in {job.root})", file=sys.stderr)
-            return code
-        outcomes[name] = outcome
+    flags = {name: _stage_flags(args, graph.stage(name)) for name in order}
+    outcomes, failure = run_graph(job, order, forced, skip, flags, args.parallel)
+    if failure is not None:
+        name, code = failure
+        completed = [n for n in order if read_lock(job.stage_dir(n)) is not None]
+        if created and not completed:
+            shutil.rmtree(job.root, ignore_errors=True)  # a job that never got anywhere leaves nothing behind
+            print(f"error: stopped at {name}; nothing was kept", file=sys.stderr)
+        else:
+            print(f"error: stopped at {name}; fix the cause above and rerun the same command "
+                  f"(finished stages are kept in {job.root})", file=sys.stderr)
+        return code
     summary = summarize(job, order, outcomes, time.perf_counter() - started)
     atomic_write_json(job.root / "summary.json", summary)
     print_summary(summary)

@@ -27,9 +27,11 @@ def test_stage_modules_exist_and_names_agree():
 
 
 def test_downstream_follows_the_graph():
-    assert graph.downstream("asr") == ["asr", "subtitles", "mux"]
+    after_asr = graph.downstream("asr")
+    assert after_asr[0] == "asr" and {"subtitles", "mux"} <= set(after_asr) and "demux" not in after_asr
     assert graph.downstream("mux") == ["mux"]
-    assert graph.downstream("demux")[0] == "demux" and len(graph.downstream("demux")) == len(graph.STAGES)
+    after_demux = graph.downstream("demux")
+    assert after_demux[0] == "demux" and {"silero-vad", "asr", "subtitles", "mux"} <= set(after_demux)
 
 
 def test_unknown_stage_lists_the_real_ones():
