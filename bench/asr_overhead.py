@@ -447,8 +447,8 @@ def print_hour(result: dict[str, Any]) -> None:
         rows.append([s["stage"], s["wall_s"], s["cpu_s"], s["peak_rss_mb"], flag])
     say()
     say(format_table(["stage", "wall s", "cpu s", "peak RSS MB", "flag"], rows))
-    say("(from each stage's lock: the stage process itself, RUSAGE_SELF; "
-        "ffmpeg children of demux and mux not included)")
+    say("(from each stage's lock: the larger of the stage process and its largest child, e.g. ffmpeg; "
+        "cpu s counts the stage process only)")
     say(f"runner process: wall {result['runner']['wall_s']:.1f} s; largest single process in its tree "
         f"(wait4, ffmpeg included) {result['runner']['peak_rss_mb']:.0f} MB")
     if result["stages_not_available"]:
