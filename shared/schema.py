@@ -208,6 +208,104 @@ class MuxManifest:
         return cls(data["path"], tuple(data["tracks"]))
 
 
+@dataclass(frozen=True)
+class TranslatedSegment:
+    """One transcript segment and its translation: the segment's times, its source text kept."""
+
+    start_s: float
+    end_s: float
+    source_text: str
+    text: str  # the translation; "" only when the source has no text
+    source_language: str
+    method: str  # translated, source (already in the target language), empty (no source text)
+    terms: tuple[dict[str, Any], ...] = ()  # protected names and terms: {"term", "kept", "how"}
+    score: float | None = None  # mean log-probability per token of ``text`` under the model, when known
+    info: dict[str, Any] = field(default_factory=dict)  # backend details; second pass: the pass kept and why
+
+
+@dataclass(frozen=True)
+class Translation:
+    """All segments translated into one language (``translation/<lang>.json``)."""
+
+    language: str  # target, ISO 639-1
+    segments: tuple[TranslatedSegment, ...]
+    producer: dict[str, Any] = field(default_factory=dict)  # stage, backend, model, the model's language codes
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def to_json(self) -> dict[str, Any]:
+        segments = []
+        for s in self.segments:
+            item = asdict(s)
+            item.update(start_s=_ms(s.start_s), end_s=_ms(s.end_s), terms=list(s.terms),
+                        score=None if s.score is None else round(float(s.score), 4))
+            segments.append(item)
+        return {"schema": SCHEMA_VERSION, "language": self.language, "segments": segments, "producer": self.producer}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Translation":
+        return cls(data["language"], tuple(TranslatedSegment(**{**s, "terms": tuple(s.get("terms", ()))})
+                                           for s in data["segments"]), data.get("producer", {}))
+
+
+@dataclass(frozen=True)
+class TranslationFile:
+    language: str
+    path: str  # relative to the manifest's folder
+    backend: str  # whisper, transformers, source
+    segments: int
+
+
+@dataclass(frozen=True)
+class TranslationManifest:
+    """The translations a stage made, one file per target language; none when no targets were asked for."""
+
+    files: tuple[TranslationFile, ...]
+    producer: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "producer": self.producer}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "TranslationManifest":
+        return cls(tuple(TranslationFile(**f) for f in data["files"]), data.get("producer", {}))
+
+
+@dataclass(frozen=True)
+class LyricRegion:
+    start_s: float
+    end_s: float
+    confidence: float  # 0-1
+    audio_score: float  # 0-1, from the sound alone
+    text_score: float | None = None  # 0-1, from the transcript's lines there; None without them
+
+
+@dataclass(frozen=True)
+class LyricRegions:
+    """Song (music with singing) regions (``lyrics-detection/lyrics.json``)."""
+
+    regions: tuple[LyricRegion, ...]
+    audio_duration_s: float
+    producer: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "audio_duration_s": _ms(self.audio_duration_s),
+            "lyrics_duration_s": _ms(sum(r.end_s - r.start_s for r in self.regions)),
+            "regions": [{"start_s": _ms(r.start_s), "end_s": _ms(r.end_s), "confidence": round(r.confidence, 3),
+                         "audio_score": round(r.audio_score, 3),
+                         "text_score": None if r.text_score is None else round(r.text_score, 3)} for r in self.regions],
+            "producer": self.producer,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "LyricRegions":
+        return cls(tuple(LyricRegion(**r) for r in data["regions"]), data["audio_duration_s"], data.get("producer", {}))
+
+
 def write(path: Path, record: Any) -> None:
     atomic_write_json(path, record.to_json())
 

@@ -163,6 +163,13 @@ def execute(
     return Outcome(spec.name, "ran", tuple(reasons), wall_s, peak_rss_mb, tuple(report.notes))
 
 
+def _enabling_setting(spec: graph.StageSpec) -> str:
+    if spec.enabled_by:
+        return next(f.metadata["env"] for f in opts.fields_of(spec.options) if f.name == spec.enabled_by)
+    upstream = sorted(graph.upstream(spec.name))
+    return "the settings of " + ", ".join(upstream)
+
+
 # --- command line ------------------------------------------------------------------------------
 
 
@@ -181,6 +188,18 @@ def build_parser(spec: graph.StageSpec) -> argparse.ArgumentParser:
     return parser
 
 
+def job_options(spec: graph.StageSpec, job: Job, flags: dict[str, Any] | None = None) -> Any:
+    """A stage's options for this job: defaults < job config < environment < flags."""
+    return opts.resolve(spec.options, job.config().get(spec.name), os.environ, flags)
+
+
+def stages_off(job: Job, user_skip: frozenset[str], flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None,
+               ) -> frozenset[str]:
+    """SKIP_STAGES plus the stages with nothing to do (e.g. translation without TARGET_LANGUAGES)."""
+    idle = graph.switched_off(lambda spec: job_options(spec, job, flags_of(spec) if flags_of else None))
+    return user_skip | idle
+
+
 def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | None = None) -> int:
     """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback."""
     logging_setup.configure()
@@ -190,10 +209,14 @@ def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | No
     flags = {f.name: getattr(args, f.name) for f in opts.fields_of(spec.options)}
     try:
         job = Job.open(args.job, args.jobs_dir)
-        skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
-        if spec.name in skip:
+        user_skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
+        skip = stages_off(job, user_skip, lambda s: flags if s.name == spec.name else None)
+        if spec.name in user_skip:
             raise JobError(f"stage {spec.name} is switched off by SKIP_STAGES", "unset it to run this stage")
-        options = opts.resolve(spec.options, job.config().get(spec.name), os.environ, flags)
+        if spec.name in skip:
+            raise JobError(f"stage {spec.name} has nothing to do with these settings",
+                           f"set {_enabling_setting(spec)} to run it")
+        options = job_options(spec, job, flags)
         outcome = execute(spec, job, options, run_fn, model_fn, args.force, TerminalProgress(spec.name), skip)
     except PipelineError as err:
         print(f"error: {stage_name}: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)

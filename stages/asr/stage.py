@@ -175,13 +175,63 @@ def transcribe(
     return segments, language or "und", probability, retried_s
 
 
+WHISPER_PROMPT_TOKENS = 223  # Whisper reads at most this much preceding context (prompt and hotwords together)
+
+
+def with_names(options: AsrOptions, prompt_path: Path | None, model_path: str) -> tuple[AsrOptions, dict[str, Any], list[str]]:
+    """The options the model is called with: the user's ASR_INITIAL_PROMPT and ASR_HOTWORDS first,
+    then pre-ner's names (prompt.json: initial prompt ``", ".join(prompt_items) + "."``, hotwords
+    joined by spaces), its lowest-ranked names dropped until both fit Whisper's 223 tokens as
+    counted by this model's own tokenizer. Returns the options, what was passed, and notes."""
+    import dataclasses
+
+    from shared.fsio import read_json
+
+    user_prompt, user_hotwords = options.initial_prompt.strip(), options.hotwords.strip()
+    prompt_items: list[str] = []
+    hotword_items: list[str] = []
+    if prompt_path is not None:
+        names = read_json(prompt_path)
+        prompt_items = [str(i) for i in names.get("prompt_items", [])]
+        hotword_items = [str(i) for i in names.get("hotword_items", []) if str(i).casefold() not in user_hotwords.casefold()]
+
+    def texts() -> tuple[str, str]:
+        prompt = " ".join(filter(None, [user_prompt, ", ".join(prompt_items) + "." if prompt_items else ""]))
+        return prompt, " ".join(filter(None, [user_hotwords, *hotword_items]))
+
+    tokenizer_file = Path(model_path) / "tokenizer.json"
+    count = None
+    if tokenizer_file.is_file():
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        count = lambda text: len(tokenizer.encode(" " + text, add_special_tokens=False).ids) if text else 0  # noqa: E731
+    notes, dropped = [], []
+    prompt, hotwords = texts()
+    while count is not None and count(prompt) + count(hotwords) > WHISPER_PROMPT_TOKENS and (prompt_items or hotword_items):
+        dropped.insert(0, (prompt_items or hotword_items).pop())
+        prompt, hotwords = texts()
+    tokens = count(prompt) + count(hotwords) if count is not None else None
+    if dropped:
+        notes.append(f"{len(dropped)} pre-ner name(s) left out of the ASR prompt to fit {WHISPER_PROMPT_TOKENS} tokens")
+    if tokens is not None and tokens > WHISPER_PROMPT_TOKENS:
+        notes.append(f"ASR_INITIAL_PROMPT and ASR_HOTWORDS take {tokens} tokens; Whisper reads {WHISPER_PROMPT_TOKENS}")
+    record = {"initial_prompt": prompt, "hotwords": hotwords, "tokens": tokens, "budget": WHISPER_PROMPT_TOKENS,
+              "from_user": {"initial_prompt": user_prompt, "hotwords": user_hotwords},
+              "from_pre_ner": None if prompt_path is None else
+              {"prompt_items": prompt_items, "hotword_items": hotword_items, "left_out": dropped}}
+    return dataclasses.replace(options, initial_prompt=prompt, hotwords=hotwords), record, notes
+
+
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
     speech = schema.load(inputs["speech_regions"], schema.SpeechRegions)
     notes: list[str] = []
     pipeline, resolved, device, compute_type = load_model(options)
+    decode_options, prompt_record, prompt_notes = with_names(options, inputs.get("prompt"), resolved.path)
+    notes += prompt_notes
     if speech.regions:
         segments, language, probability, retried_s = transcribe(
-            inputs["audio"], list(speech.regions), options, pipeline, pipeline.model.model.is_multilingual, hook)
+            inputs["audio"], list(speech.regions), decode_options, pipeline, pipeline.model.model.is_multilingual, hook)
     else:
         # the same refusals with or without speech; "und" when nothing was heard to detect a language from
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
@@ -189,7 +239,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
         notes.append("no speech found: the transcript is empty")
     producer = {"stage": "asr", "engine": "faster-whisper BatchedInferencePipeline", "model": resolved.identity(),
                 "device": device, "compute_type": compute_type, "options": to_dict(options),
-                "prompt_passed": bool(options.initial_prompt), "hotwords_passed": bool(options.hotwords)}
+                "prompt_passed": bool(decode_options.initial_prompt), "hotwords_passed": bool(decode_options.hotwords),
+                "prompt": prompt_record}
     transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer)
     schema.write(outputs["transcript"], transcript)
     word_count = len(transcript.words)

@@ -47,6 +47,7 @@ class Cue:
     end_ms: int
     words: tuple[CueWord, ...]
     line_sizes: tuple[int, ...]  # words on each line, in order; sums to len(words)
+    lyric: bool = False  # sung (lyrics-detection): the writers mark it (stages/subtitles/tracks.py)
 
     @property
     def lines(self) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from shared.log import get_logger
 from shared.options import SubtitleOptions, to_dict
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.subtitles import qc
+from stages.subtitles import qc, tracks
 from stages.subtitles.cues import Cue, CueWord, to_ms, words_from_transcript
 from stages.subtitles.layout import layout
 from stages.subtitles.timing import retime
@@ -76,27 +76,40 @@ def file_name(stem: str, language: str, fmt: str) -> str:
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOptions,
         hook: ProgressHook = no_progress) -> StageReport:
     formats = check_options(options)
-    transcript = schema.load(inputs["transcript"], schema.Transcript)
+    transcript = schema.load(inputs.get("corrected_transcript") or inputs["transcript"], schema.Transcript)  # post-ner's when it ran
     media = schema.load(inputs["media_info"], schema.MediaInfo)
     language = (transcript.language or "und").strip() or "und"
     words, dropped = words_from_transcript(transcript)
     duration_s = media.duration_s or transcript.audio_duration_s
     end_limit_ms = to_ms(duration_s) if duration_s and duration_s > 0 else None
 
-    cues = make_cues(words, options, end_limit_ms, hook)
+    songs = tracks.load_lyrics(inputs, options)
+    translations = tracks.load_translations(inputs)
+    cues = tracks.make_cues(words, options, end_limit_ms, songs, hook)
     violations = qc.check(cues, options)
     folder = outputs["subtitles"].parent
     files = []
-    for k, fmt in enumerate(formats):
-        hook("writing", k, len(formats))
-        name = file_name(media.stem, language, fmt)
-        atomic_write_text(folder / name, WRITERS[fmt](cues, language, media.stem))
-        files.append(schema.SubtitleFile(path=name, language=language, format=fmt))
+    # the original language, then one track per translation (stages/subtitles/tracks.py)
+    written = [(language, "transcript", cues)] if tracks.write_original(translations, options) else []
+    written += [(t.language, "translation", tracks.make_cues(tracks.translated_words(t), options, end_limit_ms, songs, hook))
+                for t in translations]
+    for track_language, kind, track_cues in written:
+        for k, fmt in enumerate(formats):
+            hook("writing", k, len(formats))
+            clash = kind == "translation" and track_language == language and written[0][1] == "transcript"
+            name = file_name(media.stem, f"{track_language}.translation" if clash else track_language, fmt)
+            atomic_write_text(folder / name, WRITERS[fmt](track_cues, track_language, media.stem))
+            files.append(schema.SubtitleFile(path=name, language=track_language, format=fmt, kind=kind))
     hook("writing", len(formats), len(formats))
 
-    producer = {"stage": "subtitles", "engine": f"pysubs2 {pysubs2.__version__}", "options": to_dict(options)}
-    schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(cues), producer))
-    atomic_write_json(outputs["qc_report"], qc.report(cues, violations, options))
+    producer = {"stage": "subtitles", "engine": f"pysubs2 {pysubs2.__version__}", "options": to_dict(options),
+                "translations": [t.language for t in translations], "song_regions": len(songs)}
+    schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(written[0][2]) if written else 0, producer))
+    record = qc.report(cues, violations, options)
+    if translations:  # the top level is the original language's layout; each written track besides
+        record["tracks"] = [{"language": lang, "kind": kind, **qc.report(c, qc.check(c, options), options)}
+                            for lang, kind, c in written]
+    atomic_write_json(outputs["qc_report"], record)
 
     notes = []
     if not cues:
@@ -104,6 +117,10 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
     elif violations:
         bad = len({v.cue for v in violations})
         notes.append(f"{bad} of {len(cues)} cues break a layout rule ({len(violations)} violations): see qc.json")
+    for track in record.get("tracks", []):
+        if track["kind"] == "translation" and track["cues_with_violations"]:
+            notes.append(f"{track['language']}: {track['cues_with_violations']} of {track['cue_count']} translated cues "
+                         f"break a layout rule: see qc.json, tracks")
     log.info("%d words -> %d cues, %d QC violations, formats %s", len(words), len(cues), len(violations), ",".join(formats))
     return StageReport(
         model={},
@@ -115,6 +132,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
             "empty_words_dropped": dropped,
             "language": language,
             "formats": list(formats),
+            "translations": [t.language for t in translations],
+            "lyric_cues": sum(1 for _, _, c in written for cue in c if cue.lyric),
         },
         notes=notes,
     )

@@ -25,16 +25,36 @@ def _no_backslash(text: str) -> str:
     return text.replace("\\", "\u2216")
 
 
-def _ssa_file(cues: Sequence[Cue], line_text: Callable[[str], str]) -> pysubs2.SSAFile:
+def _ssa_file(cues: Sequence[Cue], line_text: Callable[[str], str],
+              lyric_lines: Callable[[list[str]], list[str]] | None = None) -> pysubs2.SSAFile:
+    """``lyric_lines`` marks the (escaped) lines of a sung cue."""
     subs = pysubs2.SSAFile()
     for cue in cues:
-        subs.append(pysubs2.SSAEvent(start=cue.start_ms, end=cue.end_ms,
-                                     text="\\N".join(line_text(line) for line in cue.lines)))
+        lines = [line_text(line) for line in cue.lines]
+        if cue.lyric and lyric_lines is not None and lines:
+            lines = lyric_lines(lines)
+        subs.append(pysubs2.SSAEvent(start=cue.start_ms, end=cue.end_ms, text="\\N".join(lines)))
     return subs
 
 
+# Sung cues: a music note at both ends of each line in SRT (players differ in italics), italics in VTT and ASS.
+def _srt_lyric(lines: list[str]) -> list[str]:
+    return [f"\u266a {line} \u266a" for line in lines]
+
+
+def _vtt_lyric(lines: list[str]) -> list[str]:
+    return [f"<i>{line}</i>" for line in lines]
+
+
+def _ass_lyric(lines: list[str]) -> list[str]:
+    marked = list(lines)
+    marked[0] = "{\\i1}" + marked[0]
+    marked[-1] = marked[-1] + "{\\i0}"
+    return marked
+
+
 def write_srt(cues: Sequence[Cue], language: str, title: str = "") -> str:
-    return _ssa_file(cues, _no_backslash).to_string("srt", keep_ssa_tags=True)
+    return _ssa_file(cues, _no_backslash, _srt_lyric).to_string("srt", keep_ssa_tags=True)
 
 
 def _vtt_escape(line: str) -> str:
@@ -42,7 +62,7 @@ def _vtt_escape(line: str) -> str:
 
 
 def write_vtt(cues: Sequence[Cue], language: str, title: str = "") -> str:
-    return _ssa_file(cues, _vtt_escape).to_string("vtt", keep_ssa_tags=True)
+    return _ssa_file(cues, _vtt_escape, _vtt_lyric).to_string("vtt", keep_ssa_tags=True)
 
 
 def _ass_escape(line: str) -> str:
@@ -50,7 +70,7 @@ def _ass_escape(line: str) -> str:
 
 
 def write_ass(cues: Sequence[Cue], language: str, title: str = "") -> str:
-    subs = _ssa_file(cues, _ass_escape)
+    subs = _ssa_file(cues, _ass_escape, _ass_lyric)
     if title:
         subs.info["Title"] = title
     if language:
@@ -69,6 +89,7 @@ def write_json(cues: Sequence[Cue], language: str, title: str = "") -> str:
                 "end_ms": cue.end_ms,
                 "text": cue.text,
                 "lines": list(cue.lines),
+                **({"lyric": True} if cue.lyric else {}),
                 "words": [
                     {"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.text, "probability": round(w.probability, 4)}
                     for w in cue.words

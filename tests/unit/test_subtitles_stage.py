@@ -8,13 +8,16 @@ from pathlib import Path
 import pysubs2
 import pytest
 
-from shared import schema
+from shared import graph, schema
 from shared.errors import InputError
 from shared.job import Job
 from shared.options import SubtitleOptions
 from shared.schema import MediaInfo, Segment, StreamInfo, SubtitleManifest, Transcript, Word
 from stages.subtitles.stage import NO_SPEECH_NOTE, model_identity, run
 from tests.conftest import run_stage
+
+# subtitles alone: the optional stages whose outputs it would read are switched off
+ALONE = {"SKIP_STAGES": ",".join(s.name for s in graph.STAGES if s.skippable)}
 
 MEDIA = MediaInfo("Movie Night.mkv", "matroska,webm", 12.0, (StreamInfo(0, "audio", "aac", "eng", 2, 48000),), 0, "eng")
 
@@ -120,7 +123,7 @@ def make_job(tmp_path: Path, jobs_dir: Path, transcript: Transcript) -> Job:
 
 def test_stage_runs_from_the_command_line(tmp_path, jobs_dir):
     job = make_job(tmp_path, jobs_dir, SPEECH)
-    done = run_stage("subtitles", job.id, jobs_dir)
+    done = run_stage("subtitles", job.id, jobs_dir, **ALONE)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["status"] == "ran"
     folder = job.root / "subtitles"
@@ -134,10 +137,10 @@ def test_stage_runs_from_the_command_line(tmp_path, jobs_dir):
     assert lock["report"]["metrics"]["cues"] == 4 and lock["model"] == {}
     assert "pysubs2" in lock["packages"]
 
-    again = run_stage("subtitles", job.id, jobs_dir)
+    again = run_stage("subtitles", job.id, jobs_dir, **ALONE)
     assert again.returncode == 0 and json.loads(again.stdout.strip().splitlines()[-1])["status"] == "fresh"
 
-    fewer = run_stage("subtitles", job.id, jobs_dir, SUBTITLE_FORMATS="srt,vtt")
+    fewer = run_stage("subtitles", job.id, jobs_dir, SUBTITLE_FORMATS="srt,vtt", **ALONE)
     assert fewer.returncode == 0, fewer.stderr
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [
         "Movie Night.en.srt", "Movie Night.en.vtt", "lock.json", "manifest.json", "qc.json"]
@@ -145,7 +148,7 @@ def test_stage_runs_from_the_command_line(tmp_path, jobs_dir):
 
 def test_stage_refuses_an_unknown_format_in_one_line(tmp_path, jobs_dir):
     job = make_job(tmp_path, jobs_dir, SPEECH)
-    done = run_stage("subtitles", job.id, jobs_dir, "--formats", "srt,dfxp")
+    done = run_stage("subtitles", job.id, jobs_dir, "--formats", "srt,dfxp", **ALONE)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("error: subtitles: unknown subtitle format(s) dfxp; valid formats: srt")
     assert "Traceback" not in done.stderr
@@ -154,7 +157,7 @@ def test_stage_refuses_an_unknown_format_in_one_line(tmp_path, jobs_dir):
 
 def test_stage_with_no_speech_notes_it(tmp_path, jobs_dir):
     job = make_job(tmp_path, jobs_dir, SILENCE)
-    done = run_stage("subtitles", job.id, jobs_dir)
+    done = run_stage("subtitles", job.id, jobs_dir, **ALONE)
     assert done.returncode == 0, done.stderr
     lock = json.loads((job.root / "subtitles" / "lock.json").read_text())
     assert lock["report"]["notes"] == [NO_SPEECH_NOTE]

@@ -1,0 +1,1 @@
+"""lyrics-detection: song (music with singing) regions from the audio and the transcript's lines."""

@@ -1,0 +1,125 @@
+"""Translated tracks and song cues.
+
+Translations (``translation`` or, when it ran, ``second-pass-translation``)
+become one subtitle track per language, laid out and timed by the same
+profile as the original. A translated segment has no word times, so its
+words are spread over the segment's time in proportion to their length
+(a word's share is its characters plus one); the segment's end stays a
+segment end for the layout, and cues never mix two segments' timing.
+
+Song regions (``lyrics-detection``) end cues at their edges, so a cue is
+either all song or all talk, and a song cue is laid out ``LYRIC_MARK_CHARS``
+narrower to leave room for its marks: ♪ at both ends of each line in SRT,
+italics in VTT and ASS (the writers read ``Cue.lyric``). A word is in a song
+when its middle is.
+
+With translations, the original-language track is written only when
+``SUBTITLE_KEEP_ORIGINAL`` asks for it; without them it always is.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from shared import schema
+from shared.options import SubtitleOptions
+from shared.progress import ProgressHook, no_progress
+from stages.subtitles.cues import Cue, CueWord, normalize_text, to_ms
+from stages.subtitles.layout import layout
+from stages.subtitles.timing import retime
+
+LYRIC_MARK_CHARS = 4  # "♪ " and " ♪"
+MIN_LYRIC_LINE_CHARS = 12
+
+
+def load_translations(inputs: dict[str, Path]) -> list[schema.Translation]:
+    """The refined translations when the second pass ran, else the first pass's; [] without either."""
+    key = "refined_translations" if "refined_translations" in inputs else "translations" if "translations" in inputs else None
+    if key is None:
+        return []
+    manifest = schema.load(inputs[key], schema.TranslationManifest)
+    return [schema.load(inputs[key].parent / f.path, schema.Translation) for f in manifest.files]
+
+
+def load_lyrics(inputs: dict[str, Path], options: SubtitleOptions) -> list[tuple[int, int]]:
+    """Song regions in ms, sorted; [] when lyrics-detection did not run or marking is off."""
+    if not options.mark_lyrics or "lyrics" not in inputs:
+        return []
+    found = schema.load(inputs["lyrics"], schema.LyricRegions)
+    return sorted((to_ms(r.start_s), to_ms(r.end_s)) for r in found.regions if r.end_s > r.start_s)
+
+
+def write_original(translations: Sequence[schema.Translation], options: SubtitleOptions) -> bool:
+    return not translations or options.keep_original
+
+
+def translated_words(translation: schema.Translation) -> list[CueWord]:
+    """The translation's words with times spread over their segment (see the module docstring)."""
+    words: list[CueWord] = []
+    previous_start = 0
+    for seg in translation.segments:
+        tokens = normalize_text(seg.text).split()
+        if not tokens:
+            continue
+        start, end = max(0, to_ms(seg.start_s)), max(0, to_ms(seg.end_s))
+        start = max(start, previous_start)
+        end = max(end, start + len(tokens))  # at least a millisecond a word
+        weights = [len(t) + 1 for t in tokens]
+        total = float(sum(weights))
+        at = float(start)
+        for k, (token, weight) in enumerate(zip(tokens, weights)):
+            span = (end - start) * weight / total
+            a, b = int(round(at)), int(round(at + span))
+            words.append(CueWord(len(words), a, max(a, b), token, False, 1.0, k == len(tokens) - 1))
+            at += span
+        previous_start = words[-1].start_ms
+    return words
+
+
+def in_song(word: CueWord, songs: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:
+    middle = (word.start_ms + word.end_ms) // 2
+    k = bisect.bisect_right(starts, middle) - 1
+    return k >= 0 and songs[k][0] <= middle < songs[k][1]
+
+
+@dataclass(frozen=True)
+class Run:
+    lyric: bool
+    words: tuple[CueWord, ...]
+
+
+def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]]) -> list[Run]:
+    starts = [a for a, _ in songs]
+    out: list[Run] = []
+    current: list[CueWord] = []
+    state = None
+    for word in words:
+        lyric = in_song(word, songs, starts)
+        if current and lyric != state:
+            out.append(Run(bool(state), tuple(current)))
+            current = []
+        current.append(word)
+        state = lyric
+    if current:
+        out.append(Run(bool(state), tuple(current)))
+    return out
+
+
+def make_cues(words: Sequence[CueWord], options: SubtitleOptions, end_limit_ms: int | None,
+              songs: Sequence[tuple[int, int]] = (), hook: ProgressHook = no_progress) -> list[Cue]:
+    """Layout and timing as the stage always did, with songs cut out as runs of their own."""
+    parts = runs(words, songs) if songs else []
+    if not any(p.lyric for p in parts):
+        return retime(layout(words, options, end_limit_ms, hook), options, end_limit_ms)
+    narrow = dataclasses.replace(options, max_chars_per_line=max(MIN_LYRIC_LINE_CHARS,
+                                                                  options.max_chars_per_line - LYRIC_MARK_CHARS))
+    cues: list[Cue] = []
+    for k, part in enumerate(parts):
+        limit = parts[k + 1].words[0].start_ms - options.min_gap_ms if k + 1 < len(parts) else end_limit_ms
+        laid = layout(part.words, narrow if part.lyric else options, limit, hook)
+        cues += [dataclasses.replace(c, lyric=part.lyric) for c in laid]
+    return retime(cues, options, end_limit_ms)
