@@ -7,11 +7,14 @@ PIP := $(VENV)/bin/pip
 JOBS_DIR ?= jobs
 export JOBS_DIR
 
+# one install, every layer, constrained by the single pin list (the images install the same files layer by layer)
 REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
+                docker/requirements-ml.txt docker/requirements-diarization.txt docker/requirements-ner.txt \
+                docker/requirements-translation.txt docker/requirements-lyrics.txt \
                 docker/requirements-subtitles.txt docker/requirements-dev.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run-native stage-native test test-unit test-integration bench eval clean-jobs
+.PHONY: help setup system-deps run-native stage-native test test-unit bench eval clean-jobs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,8 +50,14 @@ test: $(VENV)/.installed ## run the test suite (unit and integration, real model
 test-unit: $(VENV)/.installed ## only the fast unit tests
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in the same run
+bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in the same run (bench/README.md)
 	$(PY) -m bench.asr_overhead
+	$(PY) -m bench.diarization_speed
+
+eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics
+	$(PY) -m bench.eval_names
+	$(PY) -m bench.eval_speakers
+	$(PY) -m bench.eval_lyrics
 
 clean-jobs: ## delete the job folders under JOBS_DIR
 	rm -rf "$(JOBS_DIR)"
