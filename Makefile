@@ -14,7 +14,7 @@ REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docke
                 docker/requirements-subtitles.txt docker/requirements-dev.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run-native stage-native test test-unit bench eval clean-jobs
+.PHONY: help setup system-deps run-native stage-native test test-unit bench eval docs clean-jobs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DE
 	$(PY) -m bench.eval_names
 	$(PY) -m bench.eval_speakers
 	$(PY) -m bench.eval_lyrics
+
+docs: $(VENV)/.installed ## regenerate the README settings table from the options dataclasses
+	$(PY) -m shared.options README.md
 
 clean-jobs: ## delete the job folders under JOBS_DIR
 	rm -rf "$(JOBS_DIR)"

@@ -7,7 +7,7 @@ from tests.conftest import REPO_ROOT
 
 def test_readme_settings_table_is_generated_from_the_options():
     readme = (REPO_ROOT / "README.md").read_text()
-    assert settings_table(graph.options_by_stage()) in readme, "run: python -m shared.options, paste into README"
+    assert settings_table(graph.options_by_stage()) in readme, "run: make docs"
 
 
 def test_architecture_names_every_stage_and_artifact_file():
