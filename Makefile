@@ -64,3 +64,6 @@ docs: $(VENV)/.installed ## regenerate the README settings table from the option
 
 clean-jobs: ## delete the job folders under JOBS_DIR
 	rm -rf "$(JOBS_DIR)"
+
+# containers: make run, stage, shell, batch, images, models, wheelhouse (docs/CONTAINERS.md)
+include docker/compose.mk

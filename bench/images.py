@@ -1,0 +1,219 @@
+"""Image benchmark: what the container layer costs in disk and rebuild time.
+
+    python3 -m bench.images [--profile cpu] [--cuda] [--skip-rebuilds]
+
+Standard library only (the host's python3), needs docker. It measures:
+
+1. size of every image of the profile, and the bytes the whole set takes on
+   disk (each layer counted once; the ratio to the sum of image sizes is
+   what layer sharing saves);
+2. warm rebuilds, on a copy of the build inputs under a separate image
+   prefix (your images and your working tree are left alone): no change, a
+   one-line change in one stage's code, in shared/, and in one stage's
+   requirements; for each, the seconds and which images got a new id;
+3. with --cuda, the same sizes for the gpu profile (asr with the CUDA 12
+   libraries, base-ml with CUDA torch): several GB to download.
+
+Layer sizes are read from the overlay2 folders docker reports
+(GraphDriver.Data), so the unique-bytes figure needs root and the overlay2
+storage driver; otherwise it is reported as unavailable. Results are printed
+and written to bench/results/images.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = REPO_ROOT / "bench" / "results" / "images.json"
+BENCH_PREFIX = "whisperx-pipeline-bench"
+COPIED = ("docker", "shared", "stages", "pyproject.toml")
+
+
+def load_driver(root: Path):
+    """docker/compose_run.py of ``root`` as a module (with its gen_compose beside it)."""
+    sys.path.insert(0, str(root))
+    for name in ("gen_compose", "compose_run"):
+        spec = importlib.util.spec_from_file_location(name, root / "docker" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["compose_run"]
+
+
+def docker(*args: str) -> str:
+    cli = (os.environ.get("DOCKER") or "docker").split()
+    return subprocess.run([*cli, *args], capture_output=True, text=True, check=True).stdout
+
+
+def inspect(ref: str) -> dict:
+    return json.loads(docker("image", "inspect", ref))[0]
+
+
+def layer_dirs(info: dict) -> list[str]:
+    data = info.get("GraphDriver", {}).get("Data") or {}
+    dirs = [data["UpperDir"]] if data.get("UpperDir") else []
+    dirs += [d for d in (data.get("LowerDir") or "").split(":") if d]
+    return dirs
+
+
+def du_bytes(path: str) -> int:
+    out = subprocess.run(["du", "-sb", path], capture_output=True, text=True)
+    return int(out.stdout.split()[0]) if out.returncode == 0 and out.stdout else 0
+
+
+def sizes(refs: list[str]) -> dict:
+    """Per-image size and the set's size on disk (every layer once)."""
+    infos = {ref: inspect(ref) for ref in refs}
+    per_image = {ref: info["Size"] for ref, info in infos.items()}
+    result = {"images": per_image, "sum_of_image_sizes": sum(per_image.values())}
+    dirs = {d for info in infos.values() for d in layer_dirs(info)}
+    if dirs and all(os.access(d, os.R_OK) for d in dirs):
+        result["unique_bytes"] = sum(du_bytes(d) for d in dirs)
+        result["layers"] = len(dirs)
+    else:
+        result["unique_bytes"] = None
+        result["why_unavailable"] = "layer folders not readable (needs root and overlay2)"
+    return result
+
+
+def gb(n: int | None) -> str:
+    return f"{n / 1e9:.2f} GB" if n is not None else "n/a"
+
+
+def print_sizes(title: str, data: dict) -> None:
+    print(f"\n{title}")
+    for ref, size in sorted(data["images"].items()):
+        print(f"  {ref:<52}{gb(size):>10}")
+    print(f"  {'sum of image sizes':<52}{gb(data['sum_of_image_sizes']):>10}")
+    if data["unique_bytes"] is not None:
+        ratio = data["unique_bytes"] / data["sum_of_image_sizes"]
+        print(f"  {'on disk, each layer once':<52}{gb(data['unique_bytes']):>10}   ({ratio:.2f} of the sum, "
+              f"{data['layers']} layers)")
+    else:
+        print(f"  on disk, each layer once: {data['why_unavailable']}")
+
+
+# --- rebuilds -------------------------------------------------------------------------------------
+
+
+def copy_inputs(dest: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".partial")
+    for name in COPIED:
+        src = REPO_ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=ignore)
+        elif src.is_file():
+            shutil.copy2(src, dest / name)
+
+
+def image_ids(driver, profile: str, stages: list[str]) -> dict[str, str]:
+    gen = sys.modules["gen_compose"]
+    ids = {}
+    for image in gen.images(profile, stages):
+        ref = image.ref(driver.image_prefix(), driver.image_tag())
+        ids[image.name] = docker("image", "inspect", "--format", "{{.Id}}", ref).strip()
+    return ids
+
+
+def timed_build(driver, profile: str, stages: list[str]) -> tuple[float, list[str]]:
+    before = image_ids(driver, profile, stages)
+    started = time.perf_counter()
+    driver.ensure_images(profile, stages, missing_only=True)
+    seconds = time.perf_counter() - started
+    after = image_ids(driver, profile, stages)
+    return seconds, [name for name in after if after[name] != before.get(name)]
+
+
+def rebuilds(profile: str, stages: list[str]) -> list[dict]:
+    """Warm rebuild times on a copy of the inputs, under BENCH_PREFIX."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-images-") as tmp:
+        root = Path(tmp)
+        copy_inputs(root)
+        os.environ["IMAGE_PREFIX"] = BENCH_PREFIX
+        driver = load_driver(root)
+        graph = importlib.import_module("shared.graph")
+        started = time.perf_counter()
+        driver.ensure_images(profile, stages, missing_only=False)  # warm: every layer is in the build cache
+        results.append({"change": "first build under a new name (warm cache)",
+                        "seconds": round(time.perf_counter() - started, 1), "rebuilt": ["all"]})
+        seconds, changed = timed_build(driver, profile, stages)
+        results.append({"change": "none", "seconds": round(seconds, 1), "rebuilt": changed})
+
+        def edit(path: str, line: str, change: str) -> None:
+            with open(root / path, "a") as handle:
+                handle.write(line)
+            seconds, changed = timed_build(driver, profile, stages)
+            results.append({"change": change, "seconds": round(seconds, 1), "rebuilt": changed})
+
+        asr = graph.stage("asr")
+        edit(f"{asr.module.replace('.', '/')}/stage.py", "\n# bench: a one-line code change\n",
+             "one line in stages/asr/stage.py")
+        edit("shared/errors.py", "\n# bench: a one-line change in shared/\n", "one line in shared/errors.py")
+        edit("docker/requirements-subtitles.txt", "# bench: a requirements change\n",
+             "docker/requirements-subtitles.txt")
+        edit("docker/requirements-asr.txt", "# bench: a requirements change\n", "docker/requirements-asr.txt")
+        refs = docker("images", "--filter", f"reference={BENCH_PREFIX}/*", "-q").split()
+        if refs:
+            subprocess.run([*(os.environ.get("DOCKER") or "docker").split(), "image", "rm", "-f", *sorted(set(refs))],
+                           capture_output=True)
+        os.environ.pop("IMAGE_PREFIX")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m bench.images", description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="cpu", choices=("cpu", "gpu"))
+    parser.add_argument("--cuda", action="store_true", help="also build and measure the gpu profile")
+    parser.add_argument("--skip-rebuilds", action="store_true")
+    args = parser.parse_args(argv)
+    driver = load_driver(REPO_ROOT)
+    graph = importlib.import_module("shared.graph")
+    skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
+    stages = [s.name for s in graph.topological_order() if s.name not in skip]
+    gen = sys.modules["gen_compose"]
+    report: dict = {"skip_stages": sorted(skip)}
+
+    profiles = [args.profile] + (["gpu"] if args.cuda and args.profile != "gpu" else [])
+    for profile in profiles:
+        started = time.perf_counter()
+        built = driver.ensure_images(profile, stages, missing_only=True)
+        refs = [i.ref(driver.image_prefix(), driver.image_tag()) for i in gen.images(profile, stages)]
+        data = sizes(refs)
+        data["build_seconds_this_run"] = round(time.perf_counter() - started, 1)
+        data["built_this_run"] = {ref: round(s, 1) for ref, s in built.items()}
+        report[profile] = data
+        print_sizes(f"{profile} profile: {len(refs)} images", data)
+        torch_names = {"base-ml"} | {s.name for s in graph.STAGES if "torch" in s.packages}
+        torch_free = [i.ref(driver.image_prefix(), driver.image_tag()) for i in gen.images(profile, stages)
+                      if i.name not in torch_names]
+        if profile == args.profile and len(torch_free) < len(refs):
+            lean = sizes(torch_free)
+            report[f"{profile}_without_torch_stages"] = lean
+            print(f"  without the torch stages (base-ml and above): {gb(lean['unique_bytes'])} on disk")
+
+    if not args.skip_rebuilds:
+        results = rebuilds(args.profile, stages)
+        report["rebuilds"] = results
+        print(f"\nwarm rebuilds ({args.profile} profile, on a copy of the inputs)")
+        print(f"  {'change':<46}{'seconds':>8}  images with a new id")
+        for r in results:
+            print(f"  {r['change']:<46}{r['seconds']:>8}  {', '.join(r['rebuilt']) or '-'}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"\nwritten: {RESULTS.relative_to(REPO_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

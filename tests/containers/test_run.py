@@ -1,0 +1,94 @@
+"""The CPU profile end to end, as users run it: make run's driver on a real
+video, then a rerun (every stage fresh), the guest rules inside a stage
+container, and a broken input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from tests.containers.conftest import load_driver, make_video, run_driver
+
+
+def ffprobe_streams(path) -> list[dict]:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,codec_type:stream_tags=language",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)["streams"]
+
+
+@pytest.fixture
+def jfk_job(cpu_images, host_dirs, eval_data):
+    video = make_video(host_dirs["media"] / "jfk speech.mp4", eval_data / "jfk.flac")
+    result = run_driver("run", str(video), "--profile", "cpu")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return video, result
+
+
+def test_make_run_cpu_gives_subtitles_and_a_muxed_video(jfk_job, host_dirs):
+    video, result = jfk_job
+    (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
+    srt = next((job / "subtitles").glob("*.en.srt"))
+    assert "fellow Americans" in srt.read_text()
+    muxed = next((job / "mux").glob("*.subtitled.mp4"))
+    subs = [s for s in ffprobe_streams(muxed) if s["codec_type"] == "subtitle"]
+    assert subs and subs[0]["codec_name"] == "mov_text"
+    summary = json.loads((job / "summary.json").read_text())
+    assert summary["profile"] == "cpu"
+    assert {s["status"] for s in summary["stages"]} <= {"ran", "skipped"}
+    assert sorted(p.name for p in video.parent.iterdir()) == [video.name], "the input folder is read-only"
+    project = load_driver().project_name(job.name)
+    left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
+                          capture_output=True, text=True).stdout.split()
+    assert not left, "containers are removed after the run"
+
+
+def test_rerun_finds_every_stage_fresh(jfk_job, host_dirs):
+    video, _ = jfk_job
+    again = run_driver("run", str(video), "--profile", "cpu")
+    assert again.returncode == 0, again.stderr[-3000:]
+    (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
+    statuses = {s["stage"]: s["status"] for s in json.loads((job / "summary.json").read_text())["stages"]}
+    assert set(statuses.values()) <= {"fresh", "skipped"}, statuses
+
+
+def test_stage_containers_are_guests(jfk_job, host_dirs):
+    """Read-only root and input, no network; only the job folder and the cache are writable."""
+    driver = load_driver()
+    (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
+    from shared.job import Job
+
+    env = driver.compose_env(Job(job))
+    base = driver.compose_base("cpu", driver.project_name(job.name) + "-probe")
+    script = ("id -u; "
+              "touch /input/x 2>/dev/null && echo input-writable; "
+              "touch /app/x 2>/dev/null && echo root-writable; "
+              f"touch /jobs/{job.name}/probe && echo jobs-ok; rm -f /jobs/{job.name}/probe; "
+              "touch /shared-model-and-cache/probe && echo cache-ok; rm -f /shared-model-and-cache/probe; "
+              "python -c \"import socket; socket.create_connection(('pypi.org', 443), 3)\" 2>/dev/null && echo online; "
+              "true")
+    probe = subprocess.run([*base, "run", "--rm", "--no-deps", "--entrypoint", "sh", "demux", "-c", script],
+                           capture_output=True, text=True, env=env, timeout=120)
+    lines = probe.stdout.split()
+    assert lines[0] == "1000"
+    assert "jobs-ok" in lines and "cache-ok" in lines
+    assert not {"input-writable", "root-writable", "online"} & set(lines), lines
+
+
+def test_one_stage_alone(jfk_job, host_dirs):
+    (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
+    result = run_driver("stage", "subtitles", "--job", job.name, "--profile", "cpu", "--", "--force")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '"status": "ran"' in result.stdout
+
+
+def test_a_broken_input_fails_with_the_stages_reason(cpu_images, host_dirs):
+    bad = host_dirs["media"] / "broken.mp4"
+    bad.write_text("not a video")
+    result = run_driver("run", str(bad), "--profile", "cpu")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "stopped at demux: demux: broken.mp4 is not a media file" in result.stderr
+    for job in host_dirs["jobs"].glob("broken-*"):  # stages independent of demux (pre-ner) may have finished
+        assert not (job / "demux" / "lock.json").exists()
+        assert not (job / "subtitles").exists() and not (job / "mux").exists()

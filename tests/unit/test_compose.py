@@ -1,0 +1,295 @@
+"""The container layer agrees with the stage graph: compose files, Dockerfiles,
+make targets, and the host driver's pure parts. No docker needed here;
+tests/containers/ builds and runs the images."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from shared import graph
+from shared import options as opts
+from tests.conftest import REPO_ROOT
+
+yaml = pytest.importorskip("yaml")
+
+DOCKER_DIR = REPO_ROOT / "docker"
+NATIVE_TARGETS = {"help", "setup", "system-deps", "run-native", "stage-native", "test", "test-unit",
+                  "test-integration", "bench", "eval", "clean-jobs"}
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, DOCKER_DIR / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load("gen_compose")
+driver = _load("compose_run")
+
+
+def compose(profile: str) -> dict:
+    return yaml.safe_load((REPO_ROOT / gen.PROFILES[profile]).read_text())
+
+
+def stage_pkg(spec: graph.StageSpec) -> str:
+    return spec.module.split(".", 1)[1]
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    text = re.sub(r"\\\n", " ", "\n".join(line for line in dockerfile.read_text().splitlines()
+                                           if not line.lstrip().startswith("#")))
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line.strip() else "")
+            for line in text.splitlines() if line.strip()]
+
+
+# --- compose files --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_committed_compose_files_are_the_generated_ones(profile):
+    committed = (REPO_ROOT / gen.PROFILES[profile]).read_text()
+    assert committed == gen.render(profile), "run: python3 docker/gen_compose.py (make compose-files)"
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_one_service_per_stage_in_graph_order(profile):
+    services = compose(profile)["services"]
+    assert list(services) == [s.name for s in graph.topological_order()]
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_depends_on_follows_the_graph(profile):
+    services = compose(profile)["services"]
+    for spec in graph.STAGES:
+        deps = services[spec.name].get("depends_on", {})
+        assert set(deps) == graph.upstream(spec.name), spec.name
+        for name, dep in deps.items():  # optional inputs too: a switched-off stage is not started (--no-deps)
+            assert dep == {"condition": "service_completed_successfully"}, f"{spec.name} -> {name}"
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_containers_are_guests(profile):
+    for name, svc in compose(profile)["services"].items():
+        assert "container_name" not in svc, f"{name}: a fixed container_name stops two jobs running at once"
+        assert svc["pull_policy"] == "never"
+        assert "build" not in svc
+        user = re.sub(r"\$\{\w+:-(\d+)\}", r"\1", svc["user"])
+        assert user == "1000:1000", f"{name} runs as {svc['user']}"
+        assert svc["read_only"] is True and svc["network_mode"] == "none"
+        assert svc["cap_drop"] == ["ALL"]
+        writable = sorted(v["target"] for v in svc["volumes"] if not v.get("read_only"))
+        assert writable == ["/jobs", "/shared-model-and-cache"], name
+        read_only = [v["target"] for v in svc["volumes"] if v.get("read_only")]
+        reads_media = "media" in graph.stage(name).inputs
+        assert read_only == (["/input"] if reads_media else []), name
+        assert svc["command"][0] == "--job"
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_every_setting_reaches_every_stage(profile):
+    names = [f.metadata["env"] for cls in graph.options_by_stage().values() for f in opts.fields_of(cls)]
+    for name, svc in compose(profile)["services"].items():
+        env = svc["environment"]
+        for var in names + ["SKIP_STAGES", "LOG_LEVEL"]:
+            assert var in env, f"{name} does not get {var}"  # bare name: passed through only when set
+        assert "JOBS_DIR=/jobs" in env and "MODEL_CACHE=/shared-model-and-cache" in env
+        assert not any(v.startswith(("HF_TOKEN", "HUGGING")) for v in env), "no token reaches a stage"
+
+
+def test_gpu_only_where_the_graph_says_and_never_in_the_fallback():
+    gpu, cpu = compose("gpu")["services"], compose("cpu")["services"]
+    for spec in graph.STAGES:
+        accelerated = spec.device != "cpu"
+        devices = gpu[spec.name].get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices")
+        if accelerated:
+            assert devices == [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]
+            assert gpu[spec.name]["image"].endswith("-cuda") and cpu[spec.name]["image"].endswith("-cpu")
+        else:
+            assert devices is None
+            assert gpu[spec.name]["image"] == cpu[spec.name]["image"]
+        assert "deploy" not in cpu[spec.name]
+
+
+def test_gen_compose_check_mode(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(gen, "REPO_ROOT", tmp_path)
+    assert gen.main(["--check"]) == 1
+    assert "out of date" in capsys.readouterr().err
+    assert gen.main([]) == 0 and gen.main(["--check"]) == 0
+
+
+# --- Dockerfiles ----------------------------------------------------------------------------------
+
+
+def all_dockerfiles() -> list[Path]:
+    return sorted(DOCKER_DIR.glob("*/Dockerfile"))
+
+
+@pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
+def test_every_stage_has_a_thin_dockerfile_running_its_module(spec):
+    path = DOCKER_DIR / spec.name / "Dockerfile"
+    assert path.is_file(), f"stage {spec.name} has no docker/{spec.name}/Dockerfile"
+    ins = instructions(path)
+    pkg = stage_pkg(spec)
+    assert ("ENTRYPOINT", f'["python", "-m", "{spec.module}"]') in ins
+    stage_copies = [args for op, args in ins if op == "COPY" and args.startswith("stages/")]
+    assert stage_copies == ["stages/__init__.py /app/stages/", f"stages/{pkg}/ /app/stages/{pkg}/"], \
+        "a stage image holds only its own package"
+    copies = [args for op, args in ins if op == "COPY"]
+    library_copies = [i for i, args in enumerate(copies) if args.startswith("docker/")]
+    assert copies.index("shared/ /app/shared/") > max(library_copies, default=-1), "code after the libraries"
+    users = [args for op, args in ins if op == "USER"]
+    assert users and users[-1] == "1000:1000"
+    smoke = [args for op, args in ins if op == "RUN" and f"python -m {spec.module} --help" in args]
+    assert smoke, "the image smoke-tests its entrypoint while building"
+
+
+@pytest.mark.parametrize("path", all_dockerfiles(), ids=lambda p: p.parent.name)
+def test_dockerfile_conventions(path):
+    text = path.read_text()
+    assert not re.search(r"^#\s*syntax\s*=", text, re.M | re.I), "a # syntax= line pulls a frontend image"
+    ins = instructions(path)
+    assert ins[0] == ("ARG", next(a for o, a in ins if o == "ARG" and a.startswith("BASE_IMAGE="))), \
+        "the base image is the first build argument"
+    for op, args in ins:
+        if op == "RUN" and "pip" in args and "pip-install" not in args and "pip install" in args:
+            pytest.fail("every pip install goes through pip-install (constraints, CA secret, wheelhouse)")
+        if op == "RUN" and "pip-install" in args:
+            assert "--mount=type=secret,id=cacert" in args and "--mount=type=cache,target=/root/.cache/pip" in args
+        if op == "COPY" and args.startswith("docker/"):
+            for src in args.split()[:-1]:
+                assert (REPO_ROOT / src).is_file(), f"{path}: {src} does not exist"
+    last = [op for op, _ in ins if op not in ("ENTRYPOINT", "CMD", "USER")][-1]
+    assert last == "LABEL", "labels go last"
+    ignore = path.with_name("Dockerfile.dockerignore")
+    assert ignore.read_text() == (DOCKER_DIR / "base" / "Dockerfile.dockerignore").read_text()
+
+
+@pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
+def test_torch_stages_start_from_base_ml_and_no_other_stage_does(spec):
+    path = DOCKER_DIR / spec.name / "Dockerfile"
+    if not path.is_file():
+        pytest.skip("no Dockerfile (the test above fails for it)")
+    base = next(a for o, a in instructions(path) if o == "ARG" and a.startswith("BASE_IMAGE="))
+    assert ("/base-ml:" in base) == ("torch" in spec.packages), f"{spec.name} starts from {base}"
+    assert gen.stage_base(spec) == ("base-ml" if "torch" in spec.packages else "base-runtime")
+
+
+def test_images_of_a_profile_come_in_build_order():
+    for profile in gen.PROFILES:
+        built: set[str] = set()
+        for image in gen.images(profile):
+            assert image.base is None or image.base in built, f"{image.name} before {image.base}"
+            built.add(image.name)
+        names = [i.name for i in gen.images(profile)]
+        assert names[:2] == ["base-runtime", "base"]
+        assert set(names) >= {s.name for s in graph.STAGES}
+
+
+def test_wheelhouse_collects_every_requirements_file_the_images_install():
+    files = dict(driver.requirement_files("cpu"))
+    assert files["docker/requirements-nodeps.txt"] is True
+    assert files["docker/requirements-common.txt"] is False
+    assert "docker/asr/requirements-cuda.txt" not in files
+    assert "docker/asr/requirements-cuda.txt" in dict(driver.requirement_files("gpu"))
+
+
+# --- make targets -------------------------------------------------------------------------------------
+
+
+def test_compose_mk_adds_targets_without_redefining_native_ones():
+    text = (DOCKER_DIR / "compose.mk").read_text()
+    targets = set(re.findall(r"^([a-z][a-z-]*):", text, re.M))
+    assert {"run", "stage", "shell", "batch", "images", "models", "base-image", "wheelhouse"} <= targets
+    makefile_targets = set(re.findall(r"^([a-z][a-z-]*):", (REPO_ROOT / "Makefile").read_text(), re.M))
+    assert not targets & (makefile_targets | NATIVE_TARGETS)
+    for target in targets:
+        assert re.search(rf"^{target}:.*## ", text, re.M), f"{target} has no '## ' help text"
+
+
+# --- the driver's pure parts ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("job_id, project", [
+    ("Movie-1a2b3c4d", "movie-1a2b3c4d"),
+    ("My.Film_2024-ab12cd34", "my-film_2024-ab12cd34"),
+    ("_x", "x"),
+])
+def test_project_name_is_a_valid_compose_name(job_id, project):
+    assert driver.project_name(job_id) == project
+    assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", driver.project_name(job_id))
+
+
+def test_expand_inputs_takes_media_from_folders(tmp_path):
+    for name in ("b.mkv", "a.mp4", "notes.txt", "c.WAV"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    found = driver.expand_inputs([str(tmp_path), str(tmp_path / "a.mp4")])
+    assert [p.name for p in found] == ["a.mp4", "b.mkv", "c.WAV"]
+
+
+def test_container_user_is_never_root():
+    uid, gid = driver.container_user()
+    assert uid != 0 and gid != 0
+
+
+def test_models_passes_the_token_by_name_only(monkeypatch, tmp_path):
+    secret = "hf_" + "q" * 30
+    calls = []
+    monkeypatch.setenv("HF_TOKEN", secret)
+    monkeypatch.setenv("MODEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(driver, "ensure_images", lambda *a, **k: {})
+    monkeypatch.setattr(driver, "ca_bundle", lambda: None)
+    monkeypatch.setattr(driver.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or
+                        type("R", (), {"returncode": 0})())
+    assert driver.download_models("large-v3", "cpu") == 0
+    cmd = calls[0]
+    assert "HF_TOKEN" in cmd and secret not in " ".join(cmd)
+    assert cmd[-1] == "Systran/faster-whisper-large-v3" and "HF_HUB_OFFLINE=0" in cmd
+    calls.clear()
+    assert driver.download_models("tiny.en", "cpu", ["pyannote/segmentation-3.0"]) == 0
+    assert [c[-1] for c in calls] == ["Systran/faster-whisper-tiny.en", "pyannote/segmentation-3.0"]
+
+
+def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, capsys):
+    inputs = []
+    for i in range(5):
+        path = tmp_path / f"in{i}.mp4"
+        path.write_bytes(b"x")
+        inputs.append(str(path))
+    monkeypatch.setenv("JOBS_DIR", str(tmp_path / "jobs"))
+    monkeypatch.delenv("SKIP_STAGES", raising=False)
+    monkeypatch.setattr(driver, "ensure_images", lambda *a, **k: {})
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def fake_run(cmd, **kwargs):
+        media = Path(cmd[3])
+        result = Path(cmd[cmd.index("--result-json") + 1])
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        failed = media.name == "in1.mp4"
+        result.write_text(json.dumps({"error": "stopped at demux: not media\n  more", "exit_code": 2, "job": "in1-x"}
+                                     if failed else {"job": media.stem + "-x", "outputs": {"subtitles": ["/j/a.en.srt"]}}))
+        return type("R", (), {"returncode": 2 if failed else 0})()
+
+    monkeypatch.setattr(driver.subprocess, "run", fake_run)
+    assert driver.batch(inputs, "cpu", workers=2) == 1
+    assert peak[0] == 2
+    out = capsys.readouterr().out
+    assert "4 of 5 input(s) done, 1 failed" in out
+    assert "stopped at demux: not media" in out and "more" not in out
+    assert out.count(" ok ") == 4
