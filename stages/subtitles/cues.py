@@ -39,6 +39,7 @@ class CueWord:
     glued: bool = False  # Whisper wrote no space before it: joins its predecessor without one
     probability: float = 1.0
     segment_end: bool = False  # last word of a Whisper segment
+    speaker: str = ""  # the speaker's name (stage speakers), "" when unknown
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,21 @@ class Cue:
     words: tuple[CueWord, ...]
     line_sizes: tuple[int, ...]  # words on each line, in order; sums to len(words)
     lyric: bool = False  # sung (lyrics-detection): the writers mark it (stages/subtitles/tracks.py)
+    line_prefixes: tuple[str, ...] = ()  # per line, e.g. "[Diane] " or "- " (stages/subtitles/speakers.py)
 
     @property
     def lines(self) -> tuple[str, ...]:
         out, at = [], 0
-        for size in self.line_sizes:
-            out.append(join_words(self.words[at:at + size]))
+        for k, size in enumerate(self.line_sizes):
+            prefix = self.line_prefixes[k] if k < len(self.line_prefixes) else ""
+            out.append(prefix + join_words(self.words[at:at + size]))
             at += size
         return tuple(out)
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """The speakers' names, in order of first word, without repeats or unknowns."""
+        return tuple(dict.fromkeys(w.speaker for w in self.words if w.speaker))
 
     @property
     def text(self) -> str:
@@ -64,7 +72,9 @@ class Cue:
 
     @property
     def plain(self) -> str:
-        """The cue on one line: what reading speed counts."""
+        """The cue on one line: what reading speed counts (speaker labels and dashes included)."""
+        if any(self.line_prefixes):
+            return " ".join(self.lines)
         return join_words(self.words)
 
     @property
@@ -126,8 +136,9 @@ def to_ms(seconds: float) -> int:
     return int(round(float(seconds) * 1000.0))
 
 
-def words_from_transcript(transcript: Transcript) -> tuple[list[CueWord], int]:
+def words_from_transcript(transcript: Transcript, speakers: Sequence[str] | None = None) -> tuple[list[CueWord], int]:
     """The transcript's words in order, as CueWords; returns (words, empty words dropped).
+    ``speakers``, when given, names the speaker of each of ``transcript.words``.
 
     Times are sanitised so that layout can rely on them: a start is never
     below 0 nor before the previous word's start, an end never before its
@@ -136,9 +147,11 @@ def words_from_transcript(transcript: Transcript) -> tuple[list[CueWord], int]:
     words: list[CueWord] = []
     dropped = 0
     previous_start = 0
+    position = -1
     for segment in transcript.segments:
         kept_in_segment: list[int] = []
         for raw in segment.words:
+            position += 1
             text = normalize_text(raw.text)
             if not text:
                 dropped += 1
@@ -148,7 +161,8 @@ def words_from_transcript(transcript: Transcript) -> tuple[list[CueWord], int]:
             previous_start = start
             glued = bool(words) and not raw.text[:1].isspace()
             kept_in_segment.append(len(words))
-            words.append(CueWord(len(words), start, end, text, glued, float(raw.probability)))
+            words.append(CueWord(len(words), start, end, text, glued, float(raw.probability),
+                                 speaker=speakers[position] if speakers is not None else ""))
         if kept_in_segment:
             last = kept_in_segment[-1]
             words[last] = dataclasses.replace(words[last], segment_end=True)

@@ -19,7 +19,7 @@ from shared.log import get_logger
 from shared.options import SubtitleOptions, to_dict
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.subtitles import qc, tracks
+from stages.subtitles import qc, speakers, tracks
 from stages.subtitles.cues import Cue, CueWord, to_ms, words_from_transcript
 from stages.subtitles.layout import layout
 from stages.subtitles.timing import retime
@@ -77,9 +77,13 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
         hook: ProgressHook = no_progress) -> StageReport:
     formats = check_options(options)
     transcript = schema.load(inputs.get("corrected_transcript") or inputs["transcript"], schema.Transcript)  # post-ner's when it ran
+    speaker_record = speakers.load(inputs)  # the speakers stage's words (final times, speakers) when it ran
+    names = None
+    if speaker_record is not None:
+        transcript, names = speakers.transcript_and_names(speaker_record)
     media = schema.load(inputs["media_info"], schema.MediaInfo)
     language = (transcript.language or "und").strip() or "und"
-    words, dropped = words_from_transcript(transcript)
+    words, dropped = words_from_transcript(transcript, names)
     duration_s = media.duration_s or transcript.audio_duration_s
     end_limit_ms = to_ms(duration_s) if duration_s and duration_s > 0 else None
 
@@ -101,6 +105,9 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
             atomic_write_text(folder / name, WRITERS[fmt](track_cues, track_language, media.stem))
             files.append(schema.SubtitleFile(path=name, language=track_language, format=fmt, kind=kind))
     hook("writing", len(formats), len(formats))
+    if speaker_record is not None and speaker_record.turns:  # who speaks when, with the names shown
+        atomic_write_text(folder / f"{media.stem}.rttm", speakers.rttm_text(speaker_record, media.stem))
+        files.append(schema.SubtitleFile(path=f"{media.stem}.rttm", language=language, format="rttm", kind="speakers"))
 
     producer = {"stage": "subtitles", "engine": f"pysubs2 {pysubs2.__version__}", "options": to_dict(options),
                 "translations": [t.language for t in translations], "song_regions": len(songs)}
@@ -134,6 +141,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
             "formats": list(formats),
             "translations": [t.language for t in translations],
             "lyric_cues": sum(1 for _, _, c in written for cue in c if cue.lyric),
+            "speakers": len({w.speaker for w in words if w.speaker}),
         },
         notes=notes,
     )

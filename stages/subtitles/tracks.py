@@ -28,6 +28,7 @@ from typing import Sequence
 from shared import schema
 from shared.options import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
+from stages.subtitles import speakers
 from stages.subtitles.cues import Cue, CueWord, normalize_text, to_ms
 from stages.subtitles.layout import layout
 from stages.subtitles.timing import retime
@@ -92,14 +93,15 @@ class Run:
     words: tuple[CueWord, ...]
 
 
-def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]]) -> list[Run]:
+def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker: bool = False) -> list[Run]:
+    """Words cut where a song starts or ends and, with ``by_speaker``, where the speaker changes."""
     starts = [a for a, _ in songs]
     out: list[Run] = []
     current: list[CueWord] = []
     state = None
     for word in words:
         lyric = in_song(word, songs, starts)
-        if current and lyric != state:
+        if current and (lyric != state or (by_speaker and word.speaker != current[-1].speaker)):
             out.append(Run(bool(state), tuple(current)))
             current = []
         current.append(word)
@@ -111,9 +113,11 @@ def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]]) -> list[Run
 
 def make_cues(words: Sequence[CueWord], options: SubtitleOptions, end_limit_ms: int | None,
               songs: Sequence[tuple[int, int]] = (), hook: ProgressHook = no_progress) -> list[Cue]:
-    """Layout and timing as the stage always did, with songs cut out as runs of their own."""
-    parts = runs(words, songs) if songs else []
-    if not any(p.lyric for p in parts):
+    """Layout and timing as the stage always did, with songs cut out as runs of their own
+    and, with speakers, a run per speaker turn (stages/subtitles/speakers.py)."""
+    by_speaker = speakers.active(words, options)
+    parts = runs(words, songs, by_speaker) if songs or by_speaker else []
+    if not any(p.lyric for p in parts) and not by_speaker:
         return retime(layout(words, options, end_limit_ms, hook), options, end_limit_ms)
     narrow = dataclasses.replace(options, max_chars_per_line=max(MIN_LYRIC_LINE_CHARS,
                                                                   options.max_chars_per_line - LYRIC_MARK_CHARS))
@@ -122,4 +126,6 @@ def make_cues(words: Sequence[CueWord], options: SubtitleOptions, end_limit_ms: 
         limit = parts[k + 1].words[0].start_ms - options.min_gap_ms if k + 1 < len(parts) else end_limit_ms
         laid = layout(part.words, narrow if part.lyric else options, limit, hook)
         cues += [dataclasses.replace(c, lyric=part.lyric) for c in laid]
+    if by_speaker:
+        cues = speakers.decorate(cues, options, lambda ws, opts: layout(ws, opts, end_limit_ms))
     return retime(cues, options, end_limit_ms)

@@ -69,8 +69,29 @@ def _ass_escape(line: str) -> str:
     return _no_backslash(line).replace("{", "(").replace("}", ")")
 
 
+def _ass_speaker_styles(subs: pysubs2.SSAFile, cues: Sequence[Cue]) -> None:
+    """One style per speaker (a colour each, stages/subtitles/speakers.py); a dialogue cue's
+    second speaker switches style at their line."""
+    from stages.subtitles.speakers import PALETTE, speaker_styles, style_name
+
+    colours = speaker_styles(cues)
+    for speaker, k in colours.items():
+        style = subs.styles["Default"].copy() if "Default" in subs.styles else pysubs2.SSAStyle()
+        style.primarycolor = pysubs2.Color(*PALETTE[k])
+        subs.styles[style_name(speaker)] = style
+    for event, cue in zip(subs.events, cues):
+        names = cue.speakers
+        if names:
+            event.style = style_name(names[0])
+        if len(names) > 1 and len(cue.line_sizes) > 1 and cue.words[cue.line_sizes[0]].speaker != names[0]:
+            lines = event.text.split("\\N")
+            lines[1] = "{\\r" + style_name(cue.words[cue.line_sizes[0]].speaker) + "}" + lines[1]
+            event.text = "\\N".join(lines)
+
+
 def write_ass(cues: Sequence[Cue], language: str, title: str = "") -> str:
     subs = _ssa_file(cues, _ass_escape, _ass_lyric)
+    _ass_speaker_styles(subs, cues)
     if title:
         subs.info["Title"] = title
     if language:
@@ -90,8 +111,10 @@ def write_json(cues: Sequence[Cue], language: str, title: str = "") -> str:
                 "text": cue.text,
                 "lines": list(cue.lines),
                 **({"lyric": True} if cue.lyric else {}),
+                **({"speakers": list(cue.speakers)} if cue.speakers else {}),
                 "words": [
-                    {"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.text, "probability": round(w.probability, 4)}
+                    {"start_ms": w.start_ms, "end_ms": w.end_ms, "text": w.text, "probability": round(w.probability, 4),
+                     **({"speaker": w.speaker} if w.speaker else {})}
                     for w in cue.words
                 ],
             }

