@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     outcomes, failure = run_graph(job, order, forced, skip, flags, args.parallel)
     if failure is not None:
         name, code = failure
-        completed = [n for n in order if read_lock(job.stage_dir(n)) is not None]
+        # work worth keeping: a finished stage that used the media (pre-ner, say, did not)
+        completed = [n for n in graph.downstream("demux") if n in order and read_lock(job.stage_dir(n)) is not None]
         if created and not completed:
             shutil.rmtree(job.root, ignore_errors=True)  # a job that never got anywhere leaves nothing behind
             print(f"error: stopped at {name}; nothing was kept", file=sys.stderr)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.metrics import word_error_rate
+from shared import graph
 from shared.fsio import sha256_file
 from tests.conftest import JFK_REFERENCE, REPO_ROOT, make_media, stage_env
 
@@ -76,8 +77,11 @@ def test_video_to_subtitles_and_muxed_video(reference_run):
     assert kinds["subtitle"]["tags"]["language"] == "eng"
     assert kinds["video"]["codec_name"] == "h264" and kinds["audio"]["codec_name"] == "aac"
     summary = json.loads((job / "summary.json").read_text())
-    assert [s["stage"] for s in summary["stages"]] == ["demux", "silero-vad", "asr", "subtitles", "mux"]
-    assert all(s["wall_s"] is not None for s in summary["stages"])
+    assert [s["stage"] for s in summary["stages"]] == [s.name for s in graph.topological_order()]
+    ran = [s for s in summary["stages"] if s["status"] == "ran"]
+    assert {"demux", "silero-vad", "asr", "diarization", "speakers", "subtitles", "mux"} <= {s["stage"] for s in ran}
+    assert all(s["wall_s"] is not None for s in ran)
+    assert {s["stage"] for s in summary["stages"] if s["status"] == "skipped"} == {"translation", "second-pass-translation"}
     assert str(muxed) in result.stdout and str(srt) in result.stdout
 
 
@@ -87,7 +91,7 @@ def test_rerun_skips_every_fresh_stage(jfk_video, reference_run):
     again = runner(jfk_video, job.parent)
     assert again.returncode == 0, again.stderr
     summary = json.loads((job / "summary.json").read_text())
-    assert {s["status"] for s in summary["stages"]} == {"fresh"}
+    assert {s["status"] for s in summary["stages"]} == {"fresh", "skipped"}
     assert subtitle_hashes(job) == before
 
 
@@ -96,7 +100,8 @@ def test_from_stage_reruns_that_stage_and_after(jfk_video, reference_run):
     again = runner(jfk_video, job.parent, "--from", "subtitles", "--subtitles-max-chars-per-line", "30")
     assert again.returncode == 0, again.stderr
     status = {s["stage"]: s["status"] for s in json.loads((job / "summary.json").read_text())["stages"]}
-    assert status == {"demux": "fresh", "silero-vad": "fresh", "asr": "fresh", "subtitles": "ran", "mux": "ran"}
+    assert {status[n] for n in ("demux", "silero-vad", "asr", "diarization")} == {"fresh"}
+    assert status["subtitles"] == status["mux"] == "ran"
     srt = (job / "subtitles" / "jfk test.en.srt").read_text()
     assert max(len(line) for line in srt.splitlines()) <= 30
     restored = runner(jfk_video, job.parent)  # back to the defaults: the option change is noticed
