@@ -45,8 +45,8 @@ batch: ## containers: many inputs, JOBS at a time: INPUTS='a.mp4 b.mkv' or INPUT
 images: ## containers: build the base and every stage image of PROFILE (cpu or gpu)
 	$(CONTAINERS) images --profile $(PROFILE)
 
-models: ## containers: download ASR_MODEL (and HF_MODELS='org/a org/b') into the model cache (network; HF_TOKEN if gated)
-	$(CONTAINERS) models $(if $(ASR_MODEL),--model "$(ASR_MODEL)") $(if $(HF_MODELS),--hf "$(HF_MODELS)")
+models: ## containers: download ASR_MODEL, DIARIZATION_MODEL, TRANSLATION_MODEL (and HF_MODELS='org/a org/b') into the model cache (network; HF_TOKEN if gated)
+	DIARIZATION_MODEL="$(DIARIZATION_MODEL)" TRANSLATION_MODEL="$(TRANSLATION_MODEL)" $(CONTAINERS) models $(if $(ASR_MODEL),--model "$(ASR_MODEL)") $(if $(HF_MODELS),--hf "$(HF_MODELS)")
 
 wheelhouse: ## containers: every wheel the images install, once, into ./wheelhouse (then WHEELS=wheelhouse)
 	$(CONTAINERS) wheelhouse --profile $(if $(filter gpu,$(PROFILE)),gpu,cpu)

@@ -664,7 +664,21 @@ def download_models(model: str | None, profile: str, extra_repos: list[str] | No
         if repo is None:
             raise Fail(f"unknown ASR model {name!r}: use one of {', '.join(sorted(WHISPER_REPOS))} or a repo id", 2)
         repos.append((name, repo))
-    for repo in extra_repos or []:
+    extra_repos = list(extra_repos or [])
+    diarization = os.environ.get("DIARIZATION_MODEL", "")
+    if "/" in diarization and not Path(diarization).expanduser().exists():
+        # a pyannote pipeline repo; 3.1 loads its segmentation and embedding from their own repos
+        extra_repos.append(diarization)
+        if diarization.endswith("speaker-diarization-3.1"):
+            extra_repos += ["pyannote/segmentation-3.0", "pyannote/wespeaker-voxceleb-resnet34-LM"]
+    from shared.models import mt_repo_id
+
+    for spec in re.split(r"[\s,]+", os.environ.get("TRANSLATION_MODEL", "").strip()):
+        name = spec.split("=", 1)[-1]  # per language: en=whisper,es=<model>
+        repo = mt_repo_id(name) if name and name not in ("auto", "whisper") else None
+        if repo:
+            extra_repos.append(repo)
+    for repo in extra_repos:
         if "/" not in repo:
             raise Fail(f"HF_MODELS takes Hugging Face repository ids (owner/name), not {repo!r}", 2)
         repos.append((repo, repo))
