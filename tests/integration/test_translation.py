@@ -121,8 +121,11 @@ def test_a_real_mt_model_from_the_cache(job, jobs_dir):
     assert len(key_words_in(" ".join(s.text for s in english.segments[2:]))) >= 6
 
 
-def test_no_targets_is_an_empty_set_with_a_note(job, jobs_dir):
+def test_no_targets_is_refused_with_the_setting_to_change(job, jobs_dir):
+    """Without TARGET_LANGUAGES the stage has nothing to do: the runner skips it visibly,
+    and run alone it says which setting switches it on."""
     result = run_stage("translation", job.id, jobs_dir, **only("translation"))
-    assert result.returncode == 0, result.stderr
-    assert "TARGET_LANGUAGES is empty" in result.stderr
-    assert json.loads((job.root / "translation" / "manifest.json").read_text())["files"] == []
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: translation: stage translation has nothing to do with these settings (set TARGET_LANGUAGES to run it)")
+    assert not (job.root / "translation" / "manifest.json").exists()
