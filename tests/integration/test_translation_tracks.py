@@ -16,7 +16,10 @@ pytestmark = pytest.mark.integration
 
 
 def only(*stages: str) -> dict[str, str]:
-    return {"SKIP_STAGES": ",".join(s.name for s in graph.STAGES if s.skippable and s.name not in stages)}
+    env = {"SKIP_STAGES": ",".join(s.name for s in graph.STAGES if s.skippable and s.name not in stages)}
+    if "translation" in stages:  # without targets translation has nothing to do and its files are not read
+        env["TARGET_LANGUAGES"] = "es,de"
+    return env
 
 
 def spoken(text: str, start_s: float, step_s: float = 0.4) -> schema.Segment:
