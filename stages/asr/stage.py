@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import schema
+from shared.devices import ctranslate2_device
 from shared.errors import InputError, ModelNotFound, StageFailed
 from shared.log import get_logger
 from shared.models import resolve_whisper
@@ -27,17 +28,7 @@ SAMPLE_RATE_HZ = 16000
 
 def resolve_device(options: AsrOptions) -> tuple[str, str]:
     """(device, compute_type): CUDA float16 when CTranslate2 sees a GPU, else CPU int8."""
-    import ctranslate2
-
-    device = options.device
-    if device == "auto":
-        device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    elif device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
-        raise InputError("ASR_DEVICE=cuda but CTranslate2 sees no CUDA device", "use ASR_DEVICE=auto or cpu")
-    compute_type = options.compute_type
-    if compute_type == "auto":
-        compute_type = "float16" if device == "cuda" else "int8"
-    return device, compute_type
+    return ctranslate2_device(options.device, options.compute_type, "ASR_DEVICE")
 
 
 def model_identity(options: AsrOptions) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.models import (CAMPPLUS, PYANNOTE_SEGMENTATION, ResolvedModel, resolve_diarization_pipeline,
                            resolve_pyannote_segmentation, resolve_speaker_embedding)
@@ -83,13 +84,7 @@ def check_options(options: DiarizationOptions) -> None:
 
 
 def resolve_device(option: str) -> str:
-    import torch
-
-    if option == "cuda" and not torch.cuda.is_available():
-        raise InputError("DIARIZATION_DEVICE=cuda but torch sees no CUDA device", "use auto or cpu")
-    if option == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return option
+    return torch_device(option, "DIARIZATION_DEVICE")
 
 
 def _no_plda_class():

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import schema
+from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound, StageFailed
 from shared.log import get_logger
 from shared.models import resolve_pyannote_segmentation
@@ -32,13 +33,7 @@ ONSET, OFFSET = 0.5, 0.363  # for non-powerset models, as whisperx uses its bund
 
 
 def resolve_device(option: str) -> str:
-    import torch
-
-    if option == "cuda" and not torch.cuda.is_available():
-        raise InputError("PYANNOTE_VAD_DEVICE=cuda but torch sees no CUDA device", "use auto or cpu")
-    if option == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return option
+    return torch_device(option, "PYANNOTE_VAD_DEVICE")
 
 
 def model_identity(options: PyannoteVadOptions) -> dict[str, Any]:

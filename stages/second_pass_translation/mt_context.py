@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.errors import InputError, ModelNotFound
+from shared.devices import torch_device
+from shared.errors import ModelNotFound
 from shared.log import get_logger
 from shared.models import ResolvedModel
 
@@ -22,11 +23,7 @@ MAX_SOURCE_TOKENS = 400
 
 
 def pick_device(option: str) -> str:
-    import torch
-
-    if option == "cuda" and not torch.cuda.is_available():
-        raise InputError("SECOND_PASS_DEVICE=cuda but torch sees no CUDA device", "use auto or cpu")
-    return ("cuda" if torch.cuda.is_available() else "cpu") if option == "auto" else option
+    return torch_device(option, "SECOND_PASS_DEVICE")
 
 
 class MTContext:

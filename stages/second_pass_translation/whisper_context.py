@@ -11,7 +11,8 @@ import math
 from pathlib import Path
 from typing import Any, Sequence
 
-from shared.errors import InputError, ModelNotFound, StageFailed
+from shared.devices import ctranslate2_device
+from shared.errors import ModelNotFound, StageFailed
 from shared.log import get_logger
 from shared.models import resolve_whisper
 
@@ -24,13 +25,7 @@ MAX_PROMPT_TOKENS = 200  # of Whisper's 223
 
 
 def resolve_device(device: str) -> tuple[str, str]:
-    import ctranslate2
-
-    cuda = ctranslate2.get_cuda_device_count() > 0
-    if device == "cuda" and not cuda:
-        raise InputError("SECOND_PASS_DEVICE=cuda but CTranslate2 sees no CUDA device", "use auto or cpu")
-    device = ("cuda" if cuda else "cpu") if device == "auto" else device
-    return device, "float16" if device == "cuda" else "int8"
+    return ctranslate2_device(device, "auto", "SECOND_PASS_DEVICE")
 
 
 class WhisperContext:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import schema
+from shared.devices import torch_device
 from shared.log import get_logger
 from shared.metadata import load_metadata
 from shared.models import ResolvedModel, _hf_snapshot, default_align_model, resolve_align_model, torch_checkpoints_dir, \
@@ -56,15 +57,7 @@ def model_identity(options: SpeakersOptions) -> dict[str, Any]:
 
 
 def resolve_device(option: str) -> str:
-    import torch
-
-    if option == "cuda" and not torch.cuda.is_available():
-        from shared.errors import InputError
-
-        raise InputError("ALIGN_DEVICE=cuda but torch sees no CUDA device", "use auto or cpu")
-    if option == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return option
+    return torch_device(option, "ALIGN_DEVICE")
 
 
 def word_times(transcript: schema.Transcript, audio: Path, options: SpeakersOptions,

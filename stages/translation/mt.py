@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.log import get_logger
 from shared.models import ResolvedModel
@@ -40,13 +41,7 @@ class Codes:
 
 
 def pick_device(option: str) -> str:
-    import torch
-
-    if option == "cuda" and not torch.cuda.is_available():
-        raise InputError("TRANSLATION_DEVICE=cuda but torch sees no CUDA device", "use auto or cpu")
-    if option == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return option
+    return torch_device(option, "TRANSLATION_DEVICE")
 
 
 class MTModel:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from shared.devices import ctranslate2_device
 from shared.errors import InputError, ModelNotFound, StageFailed
 from shared.log import get_logger
 from shared.models import resolve_whisper
@@ -31,16 +32,7 @@ LOOP_COMPRESSION_RATIO = 2.4  # gzip ratio above which Whisper's output is a rep
 
 
 def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
-    import ctranslate2
-
-    cuda = ctranslate2.get_cuda_device_count() > 0
-    if device == "cuda" and not cuda:
-        raise InputError("TRANSLATION_DEVICE=cuda but CTranslate2 sees no CUDA device", "use auto or cpu")
-    if device == "auto":
-        device = "cuda" if cuda else "cpu"
-    if compute_type == "auto":
-        compute_type = "float16" if device == "cuda" else "int8"
-    return device, compute_type
+    return ctranslate2_device(device, compute_type, "TRANSLATION_DEVICE")
 
 
 def identity(model: str, device: str, compute_type: str) -> dict[str, Any]:
