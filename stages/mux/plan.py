@@ -30,9 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shared.errors import InputError, StageFailed
-from shared.languages import to_iso639_2
+from shared.languages import TERMINOLOGIC, language_name, to_iso639_2
 from shared.schema import MediaInfo, SubtitleManifest
-from stages.mux.names import language_name
 
 AUDIO_EXTENSIONS = frozenset({
     "wav", "w64", "flac", "mp3", "mp2", "m4a", "m4b", "aac", "ac3", "eac3", "dts", "ogg", "oga", "opus",
@@ -55,16 +54,6 @@ PREFERENCE = {
     "ass": ("ass", "srt", "vtt"),
     "webvtt": ("vtt", "srt", "ass"),
 }
-
-# ISO 639-2/B -> 639-2/T where they differ. QuickTime MOV stores languages by
-# the Macintosh table, which ffmpeg spells in one form or the other ("ger",
-# but "fra"): a tag MOV drops is retried in the other form.
-TERMINOLOGIC = {
-    "alb": "sqi", "arm": "hye", "baq": "eus", "bur": "mya", "chi": "zho", "cze": "ces", "dut": "nld", "fre": "fra",
-    "geo": "kat", "ger": "deu", "gre": "ell", "ice": "isl", "mac": "mkd", "mao": "mri", "may": "msa", "per": "fas",
-    "rum": "ron", "slo": "slk", "tib": "bod", "wel": "cym",
-}
-
 
 @dataclass(frozen=True)
 class Container:

@@ -8,7 +8,7 @@ import pytest
 
 from shared.errors import InputError, StageFailed
 from shared.schema import MediaInfo, StreamInfo, SubtitleFile, SubtitleManifest
-from stages.mux.names import language_name
+from shared.languages import language_name
 from stages.mux.plan import choose_container, choose_tracks, ffmpeg_args, mkv, mp4, plan_streams, webm
 from stages.mux.stage import verify
 
