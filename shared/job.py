@@ -3,7 +3,8 @@
     jobs/<job-id>/
         job.json        the input: path, name, size, content hash; created
         config.json     optional option values per stage ({"asr": {"model": "base"}})
-        metadata.json   optional user metadata (title, cast, ...)
+        metadata.json   optional user metadata (title, cast, ...), gaps filled from TMDB when it answered
+        tmdb.json       optional TMDB answers (no key), fetched once when TMDB_API_KEY is set (shared/tmdb.py)
         glossary.tsv    optional glossary
         <stage>/        one folder per stage, written only by that stage
         summary.json    written by the runner after a run
@@ -23,14 +24,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from shared import graph
+from shared import graph, tmdb
 from shared.errors import InputError, JobError
 from shared.fsio import atomic_write_json, read_json, sha256_file
-from shared.metadata import load_glossary, load_metadata
+from shared.metadata import load_glossary, load_metadata, parse_metadata
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 JOB_FILE = "job.json"
 CONFIG_FILE = "config.json"
+METADATA_FILE = "metadata.json"
 
 
 def default_jobs_dir() -> Path:
@@ -121,13 +123,14 @@ class Job:
         if config is not None:
             _validate_config(config)
             atomic_write_json(root / CONFIG_FILE, config)
-        for src, name, validate in ((metadata, "metadata.json", load_metadata), (glossary, "glossary.tsv", load_glossary)):
+        for src, name, validate in ((metadata, METADATA_FILE, load_metadata), (glossary, "glossary.tsv", load_glossary)):
             if src is not None:
-                src = Path(src)
-                if not src.is_file():
+                if not Path(src).is_file():
                     raise InputError(f"{name.split('.')[0]} file not found: {src}")
-                validate(src)
-                shutil.copyfile(src, root / name)
+                validate(Path(src))
+        if glossary is not None:
+            shutil.copyfile(glossary, root / "glossary.tsv")
+        _place_metadata(root, media.name, Path(metadata) if metadata is not None else None)
         return job
 
     # --- contents ----------------------------------------------------------------------------
@@ -180,6 +183,27 @@ def existing_created(root: Path) -> float | None:
         return read_json(root / JOB_FILE).get("created")
     except (OSError, ValueError):
         return None
+
+
+def _place_metadata(root: Path, media_name: str, given: Path | None) -> None:
+    """The job's metadata.json: the user's (``given``, else the one the job has), its empty
+    fields filled from TMDB when the job has ``tmdb.json`` or TMDB_API_KEY is set. The same
+    inputs always give the same bytes, so the stages that read it stay fresh."""
+    target = root / METADATA_FILE
+    source = given if given is not None else target
+    user: dict[str, Any] = {}
+    if source.is_file():
+        if given is None:
+            load_metadata(source)  # the job's copy may have been edited since it was checked
+        user = read_json(source)
+    fetched = tmdb.fields_for_job(root, media_name, user, keep_cached=given is None, options=tmdb.TmdbOptions.from_env())
+    merged = tmdb.merge(user, fetched) if fetched else user
+    if merged == user:
+        if given is not None:
+            shutil.copyfile(given, target)  # the user's bytes, as given
+        return
+    parse_metadata(merged, METADATA_FILE)
+    atomic_write_json(target, merged)
 
 
 def _input_record(media: Path) -> InputRecord:

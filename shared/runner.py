@@ -113,7 +113,8 @@ def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list
     cmd = [sys.executable, "-m", spec.module, "--job", job.id, "--jobs-dir", str(job.root.parent), *flags]
     if forced:
         cmd.append("--force")
-    env = {**os.environ, "SKIP_STAGES": ",".join(sorted(skip)),
+    # TMDB_* are job-creation settings (the key is a secret): stages never see them
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("TMDB_")}, "SKIP_STAGES": ",".join(sorted(skip)),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True, env=env, cwd=REPO_ROOT)
     outcome: dict[str, Any] = {}

@@ -16,6 +16,13 @@ JFK_REFERENCE = ("And so my fellow Americans, ask not what your country can do f
                  "ask what you can do for your country.")
 
 
+@pytest.fixture(autouse=True)
+def _no_tmdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's TMDB_API_KEY never sends a test to the internet (tests/unit/test_tmdb.py serves its own)."""
+    for name in ("TMDB_API_KEY", "TMDB_API_URL", "TMDB_TIMEOUT_S"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def eval_data() -> Path:
     if not (EVAL_DATA / "jfk.flac").is_file():
@@ -31,7 +38,7 @@ def jobs_dir(tmp_path: Path) -> Path:
 
 
 def stage_env(jobs_dir: Path | None = None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASR_", "VAD_", "SUBTITLE_", "MUX_", "DEMUX_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASR_", "VAD_", "SUBTITLE_", "MUX_", "DEMUX_", "TMDB_"))}
     env.update({"PYTHONPATH": str(REPO_ROOT), "LOG_FORMAT": "human"})
     if jobs_dir is not None:
         env["JOBS_DIR"] = str(jobs_dir)
