@@ -54,11 +54,17 @@ def rttm_text(record: SpeakerTranscript, uri: str) -> str:
 
 
 def active(words: Sequence[CueWord], options: SubtitleOptions) -> bool:
-    return options.speaker_style != "none" and any(w.speaker for w in words)
+    """Whether speakers shape the cues: a style is chosen and at least two people talk.
+    One voice all through (a monologue, a narrator) gets plain subtitles: a label on
+    every turn of the only speaker tells the viewer nothing."""
+    if options.speaker_style == "none":
+        return False
+    return len({w.speaker for w in words if w.speaker}) >= 2
 
 
 def cue_speaker(cue: Cue) -> str:
-    return cue.words[0].speaker if cue.words else ""
+    """The cue's speaker: the first named one (a cue holds one speaker's turn)."""
+    return next((w.speaker for w in cue.words if w.speaker), "")
 
 
 def decorate(cues: list[Cue], options: SubtitleOptions, relayout) -> list[Cue]:

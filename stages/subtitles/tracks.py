@@ -93,19 +93,48 @@ class Run:
     words: tuple[CueWord, ...]
 
 
+def nearest_speakers(words: Sequence[CueWord]) -> list[str]:
+    """Each word's speaker; a word nobody was assigned to (an overlap, a gap of the
+    diarization) takes the speaker of the named word nearest to it in time, so that
+    it never cuts a turn in two nor starts one of its own."""
+    out = [w.speaker for w in words]
+    named = [k for k, w in enumerate(words) if w.speaker]
+    if not named:
+        return out
+    j = 0
+    for k, word in enumerate(words):
+        if word.speaker:
+            continue
+        while j + 1 < len(named) and named[j + 1] < k:
+            j += 1
+        candidates = [n for n in (named[j], named[j + 1] if j + 1 < len(named) else None) if n is not None]
+        out[k] = words[min(candidates, key=lambda n: _distance_ms(words[n], word))].speaker
+    return out
+
+
+def _distance_ms(a: CueWord, b: CueWord) -> int:
+    return max(0, b.start_ms - a.end_ms, a.start_ms - b.end_ms)
+
+
 def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker: bool = False) -> list[Run]:
-    """Words cut where a song starts or ends and, with ``by_speaker``, where the speaker changes."""
+    """Words cut where a song starts or ends and, with ``by_speaker``, where one named
+    speaker hands over to another (a word with no speaker stays in the run it falls in)."""
     starts = [a for a, _ in songs]
     out: list[Run] = []
     current: list[CueWord] = []
     state = None
-    for word in words:
+    speakers_of = nearest_speakers(words) if by_speaker else [""] * len(words)
+    speaker = ""  # the current run's speaker
+    for word, said_by in zip(words, speakers_of):
         lyric = in_song(word, songs, starts)
-        if current and (lyric != state or (by_speaker and word.speaker != current[-1].speaker)):
+        changed = bool(said_by) and bool(speaker) and said_by != speaker
+        if current and (lyric != state or changed):
             out.append(Run(bool(state), tuple(current)))
             current = []
+            speaker = ""
         current.append(word)
         state = lyric
+        speaker = said_by or speaker
     if current:
         out.append(Run(bool(state), tuple(current)))
     return out

@@ -49,6 +49,7 @@ def test_label_style_starts_a_cue_at_every_change_and_labels_it():
 
 def test_a_label_that_makes_a_line_too_long_relays_the_cue_out():
     words = said("Absolutely everything that happened yesterday was planned", "Maximilian", 0)
+    words += said("Really?", "Diane", 4000, first_index=len(words))
     options = SubtitleOptions(max_chars_per_line=42)
     cues = make_cues(words, options, 10000)
     assert cues[0].lines[0].startswith("[Maximilian] ")
@@ -142,3 +143,23 @@ def test_stage_without_the_speakers_stage_writes_plain_subtitles(tmp_path):
     assert report.metrics["speakers"] == 0
     assert not [f for f in manifest.files if f.format == "rttm"]
     assert "[" not in (out / "Call.en.srt").read_text()
+
+
+def test_one_speaker_all_through_gets_plain_subtitles():
+    words = said("And so my fellow Americans ask not what your country can do for you", "Speaker 1", 0)
+    plain = [CueWord(w.index, w.start_ms, w.end_ms, w.text) for w in words]
+    shown = [(c.start_ms, c.end_ms, c.lines) for c in make_cues(words, SubtitleOptions(), 20000)]
+    assert shown == [(c.start_ms, c.end_ms, c.lines) for c in make_cues(plain, SubtitleOptions(), 20000)]
+    assert not shown[0][2][0].startswith("[")
+
+
+def test_a_word_nobody_was_assigned_to_does_not_cut_the_turn():
+    bare = make_cues(dialogue(), SubtitleOptions(), 20000)
+    # a word in an overlap or a gap of the diarization comes back with no speaker: in the
+    # middle of a turn (10), or the first word of one (8), nearer to its own turn in time
+    for k in (8, 10):
+        words = dialogue()
+        words[k] = CueWord(words[k].index, words[k].start_ms, words[k].end_ms, words[k].text)
+        cues = make_cues(words, SubtitleOptions(), 20000)
+        assert [c.words[0].index for c in cues] == [c.words[0].index for c in bare]
+        assert [c.lines[0][:9] for c in cues] == [c.lines[0][:9] for c in bare]
