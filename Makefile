@@ -9,9 +9,11 @@ export JOBS_DIR
 
 # one install, every layer, constrained by the single pin list (the images install the same files layer by layer)
 REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
-                docker/requirements-ml.txt docker/requirements-diarization.txt docker/requirements-ner.txt \
+                docker/requirements-models.txt docker/requirements-ml.txt docker/requirements-diarization.txt docker/requirements-ner.txt \
                 docker/requirements-translation.txt docker/requirements-lyrics.txt \
                 docker/requirements-subtitles.txt docker/requirements-dev.txt
+# installed with --no-deps (each file says why)
+NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-asr-nodeps.txt
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps run-native stage-native test test-unit bench eval docs clean-jobs
@@ -25,11 +27,11 @@ system-deps: ## install ffmpeg (Debian/Ubuntu, needs root or sudo) if it is miss
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends ffmpeg; }
 
-$(VENV)/.installed: $(REQUIREMENTS) docker/requirements-nodeps.txt docker/constraints.txt pyproject.toml
+$(VENV)/.installed: $(REQUIREMENTS) $(NODEPS_REQUIREMENTS) docker/constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c docker/constraints.txt $(addprefix -r ,$(REQUIREMENTS))
-	$(PIP) install -q --no-deps -r docker/requirements-nodeps.txt
+	$(PIP) install -q --no-deps -c docker/constraints.txt $(addprefix -r ,$(NODEPS_REQUIREMENTS))
 	$(PIP) install -q --no-deps -e .
 	touch $@
 

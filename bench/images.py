@@ -103,6 +103,60 @@ def print_sizes(title: str, data: dict) -> None:
         print(f"  on disk, each layer once: {data['why_unavailable']}")
 
 
+# --- targets --------------------------------------------------------------------------------------
+
+TORCH_FREE_IMAGE_MAX_BYTES = 500_000_000
+GPU_SET_MAX_BYTES = 9_000_000_000
+CPU_TORCH_SET_MAX_BYTES = 3_000_000_000
+
+# Measured inside base-ml: what a CUDA build of torch carries that the +cpu build from
+# PyTorch's index does not (the nvidia-* wheels, triton, torch's own CUDA libraries).
+CUDA_ONLY_FILES = """
+import glob, os, site, sys, torch
+sp = site.getsitepackages()[0]
+def size(path):
+    if os.path.isfile(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs
+               if not os.path.islink(os.path.join(d, f)))
+paths = glob.glob(os.path.join(sp, "nvidia")) + glob.glob(os.path.join(sp, "triton"))
+paths += [p for p in glob.glob(os.path.join(sp, "torch", "lib", "*")) if "cuda" in os.path.basename(p)
+          or os.path.basename(p).startswith(("libcudnn", "libnccl", "libcublas", "libcusparse", "libnvrtc"))]
+print(torch.version.cuda or "", sum(size(p) for p in paths))
+"""
+
+
+def cuda_only_bytes(ref: str) -> tuple[str, int]:
+    """(CUDA version of the image's torch or "", bytes of its CUDA-only files)."""
+    out = docker("run", "--rm", "--network", "none", "--entrypoint", "python", ref, "-c", CUDA_ONLY_FILES).split()
+    return (out[0], int(out[1])) if len(out) == 2 else ("", int(out[0]))
+
+
+def check(label: str, value: int | None, limit: int, note: str = "") -> dict:
+    ok = value is not None and value <= limit
+    print(f"  {'ok  ' if ok else 'MISS'} {label:<58}{gb(value):>10}  (target <= {gb(limit)}){note}")
+    return {"what": label, "bytes": value, "limit": limit, "ok": ok}
+
+
+def targets(profile: str, data: dict, torch_free: list[str], base_ml: str | None, torch_set: dict | None) -> list[dict]:
+    """The issue's size targets, each printed ok or MISS with its figure."""
+    print(f"\ntargets ({profile} profile)")
+    rows = [check(f"{ref.split('/')[-1]} (no torch)", data["images"][ref], TORCH_FREE_IMAGE_MAX_BYTES)
+            for ref in torch_free]
+    if profile == "gpu":
+        rows.append(check("gpu set, each layer once", data["unique_bytes"], GPU_SET_MAX_BYTES))
+    elif base_ml and torch_set and torch_set.get("unique_bytes") is not None:
+        cuda, extra = cuda_only_bytes(base_ml)
+        if cuda:  # PyPI's CUDA torch stood in for the +cpu build (PyTorch's index unreachable)
+            estimate = torch_set["unique_bytes"] - extra
+            rows.append(check("cpu torch images, each layer once (estimate)", estimate, CPU_TORCH_SET_MAX_BYTES,
+                              f"\n       estimated: measured {gb(torch_set['unique_bytes'])} with PyPI's CUDA {cuda} torch, "
+                              f"less its CUDA-only files ({gb(extra)}: nvidia-*, triton, torch/lib/*cuda*)"))
+        else:
+            rows.append(check("cpu torch images, each layer once", torch_set["unique_bytes"], CPU_TORCH_SET_MAX_BYTES))
+    return rows
+
+
 # --- rebuilds -------------------------------------------------------------------------------------
 
 
@@ -195,12 +249,21 @@ def main(argv: list[str] | None = None) -> int:
         report[profile] = data
         print_sizes(f"{profile} profile: {len(refs)} images", data)
         torch_names = {"base-ml"} | {s.name for s in graph.STAGES if "torch" in s.packages}
-        torch_free = [i.ref(driver.image_prefix(), driver.image_tag()) for i in gen.images(profile, stages)
-                      if i.name not in torch_names]
+        every = gen.images(profile, stages)
+        torch_free = [i.ref(driver.image_prefix(), driver.image_tag()) for i in every if i.name not in torch_names]
+        torch_refs = [i.ref(driver.image_prefix(), driver.image_tag()) for i in every if i.name in torch_names]
+        torch_set = None
         if profile == args.profile and len(torch_free) < len(refs):
             lean = sizes(torch_free)
             report[f"{profile}_without_torch_stages"] = lean
             print(f"  without the torch stages (base-ml and above): {gb(lean['unique_bytes'])} on disk")
+            torch_set = sizes(torch_refs)
+            report[f"{profile}_torch_stages"] = torch_set
+            print(f"  the torch stages and base-ml alone: {gb(torch_set['unique_bytes'])} on disk")
+        stage_refs = [i.ref(driver.image_prefix(), driver.image_tag()) for i in every
+                      if i.name not in torch_names and i.name not in ("base-runtime", "base")]
+        base_ml = next((r for r in torch_refs if "/base-ml:" in r), None)
+        report[f"{profile}_targets"] = targets(profile, data, stage_refs, base_ml, torch_set)
 
     if not args.skip_rebuilds:
         results = rebuilds(args.profile, stages)

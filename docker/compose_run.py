@@ -22,6 +22,8 @@ DOCKER (the docker CLI), IMAGE_PREFIX, IMAGE_TAG, BASE_IMAGE (the OS image the
 base builds FROM), CA_BUNDLE (a CA file given to builds as the ``cacert``
 secret), WHEELS (index or wheelhouse), JOBS_DIR, MODEL_CACHE, SKIP_STAGES and
 every stage setting (ASR_MODEL, ...), which compose passes to the stages.
+TMDB_API_KEY, TMDB_API_URL and TMDB_TIMEOUT_S are read here, when the job is
+created (shared/tmdb.py), and never passed to a container.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ import gen_compose  # noqa: E402  (docker/gen_compose.py, beside this file)
 
 sys.path.pop(0)
 
-from shared import graph  # noqa: E402
+from shared import graph, log as logging_setup  # noqa: E402
 from shared.errors import PipelineError  # noqa: E402
 from shared.fsio import atomic_write_json, read_json  # noqa: E402
 from shared.job import Job, default_jobs_dir  # noqa: E402
@@ -490,25 +492,27 @@ def run_job(media: Path, profile: str, job_id: str | None = None, config: Path |
     make_writable([job.root, model_cache_dir()], uid, gid)
     env = {**compose_env(job), "SKIP_STAGES": ",".join(sorted(skip))}
     base = compose_base(profile, project_name(job.id))
+    # the models seeder first (when a stage that runs loads a Whisper model), then the stages
+    listed = gen_compose.helpers(services) + services
     started = time.perf_counter()
     interrupted = False
     try:
         # The services listed, with --no-deps: compose would otherwise create a switched-off
         # stage too (an optional dependency), whose image need not exist. Among the listed
         # services depends_on still orders the run and stops it at a failure.
-        subprocess.run([*base, "up", "--no-build", "--no-color", "--no-deps", *services], env=env)
+        subprocess.run([*base, "up", "--no-build", "--no-color", "--no-deps", *listed], env=env)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         states = service_states(base, env)
-        save_logs(base, env, [s for s in services if s in states], job.root / "logs")
+        save_logs(base, env, [s for s in listed if s in states], job.root / "logs")
         outcomes = {name: stage_outcome(base, env, name) for name in services if name in states}
         quiet([*base, "down", "--remove-orphans", "--timeout", "5"], env=env)
     wall_s = time.perf_counter() - started
     for name in skip:
         outcomes[name] = {"status": "skipped"}
     exited_badly, never_ran = [], []
-    for name in services:
+    for name in listed:
         state = states.get(name)
         if state is None or state.get("State") != "exited":
             never_ran.append((name, None))
@@ -529,7 +533,7 @@ def run_job(media: Path, profile: str, job_id: str | None = None, config: Path |
     atomic_write_json(job.root / "summary.json", summary)
     print_summary(summary)
     kept = any(read_lock(job.stage_dir(name)) is not None for name in services)
-    reasons = {name: last_error(job.root / "logs" / f"{name}.log") for name in services}
+    reasons = {name: last_error(job.root / "logs" / f"{name}.log") for name in listed}
     if (interrupted or failed) and created and not kept:
         shutil.rmtree(job.root, ignore_errors=True)  # like the native runner: a job that got nowhere leaves nothing
     if interrupted:
@@ -627,6 +631,10 @@ def run_stage(stage: str, job_id: str, profile: str, flags: list[str]) -> int:
     uid, gid = container_user()
     make_writable([job.root, model_cache_dir()], uid, gid)
     base = compose_base(profile, project_name(job.id))
+    for helper in gen_compose.helpers([spec.name]):  # the embedded models into the cache first
+        code = subprocess.run([*base, "run", "--rm", "--no-deps", helper], env=compose_env(job)).returncode
+        if code:
+            return code
     cmd = [*base, "run", "--rm", "--no-deps", spec.name, "--job", job.id, *flags]
     return subprocess.run(cmd, env=compose_env(job)).returncode
 
@@ -715,7 +723,7 @@ def requirement_files(profile: str) -> list[tuple[str, bool]]:
         text = path.read_text()
         for path in re.findall(r"COPY\s+((?:docker/\S+\.txt\s+)+)", text):
             for item in path.split():
-                if "constraints" in item or (item == "docker/asr/requirements-cuda.txt" and profile == "cpu"):
+                if "constraints" in item:
                     continue
                 entry = (item, "nodeps" in item)
                 if entry not in found:
@@ -800,6 +808,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sub.add_parser("profile", help="print the profile auto would choose")
 
+    logging_setup.configure()  # the host side's own lines (the TMDB fetch at job creation), secrets masked
     argv = list(sys.argv[1:] if argv is None else argv)
     passed = argv[argv.index("--") + 1:] if "--" in argv else []  # stage flags: stage asr --job X -- --force
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)

