@@ -61,8 +61,9 @@ base-image: ## containers: make local/debian:bookworm (LOCAL_BASE_IMAGE) with mm
 	| $${DOCKER:-docker} import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - $(LOCAL_BASE_IMAGE)
 	@echo "made $(LOCAL_BASE_IMAGE); make images uses it when python:3.11-slim-bookworm is not here"
 
-compose-files: ## containers: regenerate docker-compose*.yml from shared/graph.py
+compose-files: ## containers: regenerate docker-compose*.yml and the stage Dockerfiles from shared/graph.py
 	$(PYTHON) docker/gen_compose.py
+	$(PYTHON) docker/gen_dockerfiles.py
 
 test-containers: $(VENV)/.installed ## containers: the container tests (need docker; skipped without it)
 	$(PY) -m pytest tests/containers $(PYTEST_ARGS)

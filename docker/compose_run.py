@@ -723,7 +723,7 @@ def requirement_files(profile: str) -> list[tuple[str, bool]]:
         text = path.read_text()
         for path in re.findall(r"COPY\s+((?:docker/\S+\.txt\s+)+)", text):
             for item in path.split():
-                if "constraints" in item:
+                if "constraints" in item or "excluded" in item:  # pin lists, not requirements
                     continue
                 entry = (item, "nodeps" in item)
                 if entry not in found:

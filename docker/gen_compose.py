@@ -85,13 +85,9 @@ def stage_dockerfile(spec: graph.StageSpec) -> Path:
 
 
 def stage_base(spec: graph.StageSpec) -> str:
-    """base-ml for stages whose Dockerfile starts FROM it (torch), else base-runtime."""
-    path = stage_dockerfile(spec)
-    text = path.read_text() if path.is_file() else ""
-    for line in text.splitlines():
-        if line.startswith("ARG BASE_IMAGE="):
-            return "base-ml" if "/base-ml:" in line else "base-runtime"
-    return "base-runtime"
+    """base-ml for the stages that need torch, else base-runtime (docker/gen_dockerfiles.py
+    writes each stage's Dockerfile FROM it)."""
+    return "base-ml" if "torch" in spec.packages else "base-runtime"
 
 
 def images(profile: str, stages: list[str] | None = None) -> list[Image]:

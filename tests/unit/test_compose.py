@@ -35,6 +35,7 @@ def _load(name: str):
 
 gen = _load("gen_compose")
 driver = _load("compose_run")
+dockerfiles = _load("gen_dockerfiles")
 
 
 def compose(profile: str) -> dict:
@@ -151,6 +152,22 @@ def test_gen_compose_check_mode(tmp_path, monkeypatch, capsys):
 
 def all_dockerfiles() -> list[Path]:
     return sorted(DOCKER_DIR.glob("*/Dockerfile"))
+
+
+@pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
+def test_committed_stage_dockerfiles_are_the_generated_ones(spec):
+    assert dockerfiles.path_of(spec).read_text() == dockerfiles.render(spec), \
+        "run: python3 docker/gen_dockerfiles.py (make compose-files)"
+
+
+def test_gen_dockerfiles_check_mode_names_a_stale_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(dockerfiles, "path_of", lambda spec: tmp_path / spec.name / "Dockerfile")
+    assert dockerfiles.main(["--check"]) == 1
+    assert "out of date" in capsys.readouterr().err
+    monkeypatch.setattr(dockerfiles, "REPO_ROOT", tmp_path)
+    (tmp_path / "docker" / "base").mkdir(parents=True)
+    (tmp_path / "docker" / "base" / "Dockerfile.dockerignore").write_text("*\n")
+    assert dockerfiles.main([]) == 0 and dockerfiles.main(["--check"]) == 0
 
 
 @pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
