@@ -9,11 +9,12 @@ export JOBS_DIR
 
 # one install, every layer, constrained by the single pin list (the images install the same files layer by layer)
 REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
-                docker/requirements-models.txt docker/requirements-ml.txt docker/requirements-diarization.txt docker/requirements-ner.txt \
+                docker/requirements-models.txt docker/requirements-ml.txt docker/requirements-ner.txt \
                 docker/requirements-translation.txt docker/requirements-lyrics.txt \
                 docker/requirements-subtitles.txt docker/requirements-dev.txt
 # installed with --no-deps (each file says why)
-NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-asr-nodeps.txt
+NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-asr-nodeps.txt \
+                       docker/requirements-diarization-nodeps.txt
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-deps run-native stage-native test test-unit bench eval docs clean-jobs

