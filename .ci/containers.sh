@@ -4,8 +4,8 @@
 # base image when no registry answers, lints every Dockerfile, checks the
 # compose files against the stage graph, builds the CPU image set, runs
 #   make run INPUT=<a short video of jfk.flac> PROFILE=cpu
-# and checks the SRT text and the muxed MP4's mov_text track; then reruns it
-# (every stage fresh). Prints the time of each step. Exit non-zero on failure.
+# and checks the SRT text and the muxed MP4's mov_text track; runs the container
+# tests (tests/containers); then reruns the job (every stage fresh). Prints the time of each step. Exit non-zero on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -56,8 +56,9 @@ step "lint: hadolint on every Dockerfile"
 "$TOOLS/bin/hadolint" --failure-threshold warning docker/*/Dockerfile
 echo "$(ls docker/*/Dockerfile | wc -l) Dockerfiles clean"
 
-step "compose files agree with shared/graph.py"
+step "compose files and stage Dockerfiles agree with shared/graph.py"
 python3 docker/gen_compose.py --check
+python3 docker/gen_dockerfiles.py --check
 for f in docker-compose.yml docker-compose-fallback.yml; do
   JOB_ID=ci INPUT_DIR=/tmp INPUT_NAME=x.mp4 docker compose -f "$f" config -q
 done
@@ -95,6 +96,8 @@ ffprobe -v error -select_streams s -show_entries stream=codec_name -of csv=p=0 "
   || fail "$MUXED has no mov_text subtitle stream"
 echo "SRT: $SRT"; echo "muxed: $MUXED (mov_text)"
 
+step "container tests (make test-containers: images, FFmpeg formats, make run, make stage)"
+"${MAKE[@]}" test-containers
 step "rerun: every stage fresh"
 "${MAKE[@]}" run INPUT="$VIDEO" PROFILE=cpu >/dev/null 2>&1 || fail "the rerun failed"
 python3 - "$JOB/summary.json" <<'EOF'
