@@ -5,7 +5,8 @@ Between pauses, every way of cutting the words into cues that fit the
 profile's hard limits (lines x characters, duration) is scored, and the
 cheapest is kept. Breaks cost least after a sentence end (a sentence ending
 inside a cue costs a little), then after clause punctuation or a Whisper
-segment end, then anywhere else, less the longer the silence there; a cue
+segment end, then anywhere else, less the longer the silence there, more
+after a word that leads into the next or inside a name (phrases.py); a cue
 that would read faster than the cap, even stretched into the silence after
 it, costs a lot; a cue that cannot last the minimum costs a little. A word
 longer than a line is never split: it becomes a cue of its own.
@@ -19,12 +20,21 @@ from shared.options import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from stages.subtitles.cues import CLAUSE_END, NO_BREAK, SEGMENT_END, SENTENCE_END, Cue, CueWord, word_break_class
 from stages.subtitles.linebreak import break_lines
+from stages.subtitles.phrases import split_costs
 
 # Costs, relative to one another (lower is better).
 CUE_COST = 2.0  # every cue: prefer fewer, fuller cues when nothing else decides
 BREAK_COST = {SENTENCE_END: 0.0, CLAUSE_END: 8.0, SEGMENT_END: 14.0, NO_BREAK: 30.0}
 PAUSE_BONUS = 20.0  # taken off a break's cost in proportion to the silence there (up to pause_break_ms)
+# Without forced alignment, Whisper's word times hide a pause inside the word after it
+# ("ask" lasting 1.7 s after "my fellow Americans"): what a word lasts beyond
+# DRAWN_OUT_FACTOR times a generous spoken length counts as silence before it, for the
+# pause bonus only (it never forces a break).
+SPOKEN_MS_PER_CHAR = 90
+SPOKEN_MS_BASE = 150
+DRAWN_OUT_FACTOR = 2.0
 GLUED_BREAK_COST = 40.0  # cutting between words Whisper wrote without a space
+PHRASE_SPLIT_WEIGHT = 12.0  # times phrases.split_costs: a cue ending on "my" or inside "New Jersey"
 SENTENCE_INSIDE_COST = 3.0  # each sentence that ends inside a cue rather than at its end
 SENTENCE_STRADDLE_COST = 6.0  # a sentence ends inside the cue and the next one runs on into the next cue
 OVER_TARGET_COST = 10.0  # reading speed between target and cap, scaled over that range
@@ -40,13 +50,17 @@ def layout(
     options: SubtitleOptions,
     end_limit_ms: int | None = None,
     hook: ProgressHook = no_progress,
+    language: str = "",
 ) -> list[Cue]:
     """Cues with the natural times of their words (first start, latest end) and
-    their lines. ``end_limit_ms`` is where the media ends, if known."""
+    their lines. ``end_limit_ms`` is where the media ends, if known; ``language``
+    (of the words) chooses the words a cue or line should not end on."""
     n = len(words)
     if n == 0:
         return []
     classes = [word_break_class(w) for w in words]
+    splits = split_costs(words, language)
+    pauses = pauses_before(words)
     inf = float("inf")
     best = [inf] * (n + 1)
     back = [-1] * (n + 1)
@@ -81,7 +95,8 @@ def layout(
             latest_end = max(latest_end, word.end_ms)
             if j > i and latest_end - words[i].start_ms > options.max_duration_ms:
                 break
-            cost = best[i] + _cue_cost(words, classes, i, j, chars, latest_end, sentences_inside, options, end_limit_ms)
+            cost = best[i] + _cue_cost(words, classes, splits, pauses, i, j, chars, latest_end, sentences_inside,
+                                       options, end_limit_ms)
             if cost < best[j + 1]:
                 best[j + 1] = cost
                 back[j + 1] = i
@@ -100,14 +115,29 @@ def layout(
     cues = []
     for start, end in spans:
         chunk = tuple(words[start:end])
-        sizes = break_lines(chunk, max_chars, options.max_lines)
+        sizes = break_lines(chunk, max_chars, options.max_lines, language)
         cues.append(Cue(chunk[0].start_ms, max(w.end_ms for w in chunk), chunk, sizes))
     return cues
+
+
+def pauses_before(words: Sequence[CueWord]) -> list[int]:
+    """For each word, the silence (ms) before it: the gap after the previous word, or the
+    part of the word itself that lasts far longer than it could be spoken (see above)."""
+    out = [0] * len(words)
+    for k in range(1, len(words)):
+        word = words[k]
+        gap = word.start_ms - words[k - 1].end_ms
+        spoken_ms = SPOKEN_MS_BASE + SPOKEN_MS_PER_CHAR * len(word.text)
+        hidden = (word.end_ms - word.start_ms) - DRAWN_OUT_FACTOR * spoken_ms
+        out[k] = max(gap, int(hidden))
+    return out
 
 
 def _cue_cost(
     words: Sequence[CueWord],
     classes: Sequence[int],
+    splits: Sequence[float],
+    pauses: Sequence[int],
     i: int,
     j: int,
     chars: int,
@@ -125,10 +155,12 @@ def _cue_cost(
         silence = following.start_ms - words[j].end_ms
         if silence < options.pause_break_ms:  # a long pause is a forced break: free
             brk = BREAK_COST[classes[j]]
-            if options.pause_break_ms > 0 and silence > 0:
-                brk -= PAUSE_BONUS * min(1.0, silence / options.pause_break_ms)
+            pause = max(silence, pauses[j + 1])
+            if options.pause_break_ms > 0 and pause > 0:
+                brk -= PAUSE_BONUS * min(1.0, pause / options.pause_break_ms)
             if following.glued:
                 brk += GLUED_BREAK_COST
+            brk += PHRASE_SPLIT_WEIGHT * splits[j]
             cost += max(0.0, brk)
         if sentences_inside and classes[j] != SENTENCE_END:
             cost += SENTENCE_STRADDLE_COST

@@ -3,7 +3,9 @@
 A cue that fits on one line stays on one line. Otherwise it gets the fewest
 lines that fit (what filling lines greedily needs), and among those layouts
 the one that breaks after punctuation, keeps lines balanced, avoids a
-one-word orphan line and avoids breaking between glued words. Lines are made
+one-word orphan line, avoids breaking between glued words and avoids ending
+a line on a word that leads into the next or inside a name
+(:mod:`stages.subtitles.phrases`). Lines are made
 of whole words; a word longer than a line gets a line of its own.
 """
 
@@ -12,12 +14,14 @@ from __future__ import annotations
 from typing import Sequence
 
 from stages.subtitles.cues import CLAUSE_END, SENTENCE_END, CueWord, break_class
+from stages.subtitles.phrases import split_costs
 
 # Costs, relative to one another (lower is better).
 BALANCE_WEIGHT = 10.0  # times the squared deviation from equal lines, as a fraction of the line limit
 ORPHAN_COST = 3.0  # a line of one word when the cue has words to spare
 GLUED_COST = 6.0  # breaking between two words Whisper wrote without a space
 PUNCTUATION_BONUS = {SENTENCE_END: -3.0, CLAUSE_END: -2.0}
+PHRASE_SPLIT_WEIGHT = 2.5  # times phrases.split_costs: a line ending on "in" or inside "New Jersey"
 
 
 class LineMeter:
@@ -52,8 +56,9 @@ def greedy_line_sizes(words: Sequence[CueWord], max_chars: int) -> list[int]:
     return sizes
 
 
-def break_lines(words: Sequence[CueWord], max_chars: int, max_lines: int) -> tuple[int, ...]:
-    """Words per line for one cue (see the module docstring)."""
+def break_lines(words: Sequence[CueWord], max_chars: int, max_lines: int, language: str = "") -> tuple[int, ...]:
+    """Words per line for one cue (see the module docstring); ``language`` chooses the
+    words a line should not end on."""
     n = len(words)
     if n == 0:
         return ()
@@ -67,6 +72,7 @@ def break_lines(words: Sequence[CueWord], max_chars: int, max_lines: int) -> tup
         return tuple(greedy)  # layout never asks for this; report it rather than fail
     ideal = total / count
     spare = n > count
+    splits = split_costs(words, language)
     inf = float("inf")
     # best[l][b]: cost of laying words[0:b] on l lines; prev[l][b]: where line l starts
     best = [[inf] * (n + 1) for _ in range(count + 1)]
@@ -80,7 +86,7 @@ def break_lines(words: Sequence[CueWord], max_chars: int, max_lines: int) -> tup
                     break  # longer runs only get longer
                 if best[lines - 1][a] == inf:
                     continue
-                cost = best[lines - 1][a] + _line_cost(words, a, b, length, ideal, max_chars, spare)
+                cost = best[lines - 1][a] + _line_cost(words, splits, a, b, length, ideal, max_chars, spare)
                 if cost < best[lines][b]:
                     best[lines][b] = cost
                     prev[lines][b] = a
@@ -94,7 +100,8 @@ def break_lines(words: Sequence[CueWord], max_chars: int, max_lines: int) -> tup
     return tuple(reversed(sizes))
 
 
-def _line_cost(words: Sequence[CueWord], a: int, b: int, length: int, ideal: float, max_chars: int, spare: bool) -> float:
+def _line_cost(words: Sequence[CueWord], splits: Sequence[float], a: int, b: int, length: int, ideal: float,
+               max_chars: int, spare: bool) -> float:
     cost = BALANCE_WEIGHT * ((length - ideal) / max_chars) ** 2
     if b - a == 1 and spare:
         cost += ORPHAN_COST
@@ -102,4 +109,5 @@ def _line_cost(words: Sequence[CueWord], a: int, b: int, length: int, ideal: flo
         cost += PUNCTUATION_BONUS.get(break_class(words[b - 1].text), 0.0)
         if words[b].glued:
             cost += GLUED_COST
+        cost += PHRASE_SPLIT_WEIGHT * splits[b - 1]
     return cost

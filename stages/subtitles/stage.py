@@ -64,9 +64,10 @@ def make_cues(
     options: SubtitleOptions,
     end_limit_ms: int | None = None,
     hook: ProgressHook = no_progress,
+    language: str = "",
 ) -> list[Cue]:
     """Layout then timing: the final cues."""
-    return retime(layout(words, options, end_limit_ms, hook), options, end_limit_ms)
+    return retime(layout(words, options, end_limit_ms, hook, language), options, end_limit_ms)
 
 
 def file_name(stem: str, language: str, fmt: str) -> str:
@@ -89,13 +90,14 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
 
     songs = tracks.load_lyrics(inputs, options)
     translations = tracks.load_translations(inputs)
-    cues = tracks.make_cues(words, options, end_limit_ms, songs, hook)
+    cues = tracks.make_cues(words, options, end_limit_ms, songs, hook, language)
     violations = qc.check(cues, options)
     folder = outputs["subtitles"].parent
     files = []
     # the original language, then one track per translation (stages/subtitles/tracks.py)
     written = [(language, "transcript", cues)] if tracks.write_original(translations, options) else []
-    written += [(t.language, "translation", tracks.make_cues(tracks.translated_words(t), options, end_limit_ms, songs, hook))
+    written += [(t.language, "translation",
+                 tracks.make_cues(tracks.translated_words(t), options, end_limit_ms, songs, hook, t.language))
                 for t in translations]
     for track_language, kind, track_cues in written:
         for k, fmt in enumerate(formats):

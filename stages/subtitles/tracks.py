@@ -141,20 +141,21 @@ def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker:
 
 
 def make_cues(words: Sequence[CueWord], options: SubtitleOptions, end_limit_ms: int | None,
-              songs: Sequence[tuple[int, int]] = (), hook: ProgressHook = no_progress) -> list[Cue]:
+              songs: Sequence[tuple[int, int]] = (), hook: ProgressHook = no_progress,
+              language: str = "") -> list[Cue]:
     """Layout and timing as the stage always did, with songs cut out as runs of their own
     and, with speakers, a run per speaker turn (stages/subtitles/speakers.py)."""
     by_speaker = speakers.active(words, options)
     parts = runs(words, songs, by_speaker) if songs or by_speaker else []
     if not any(p.lyric for p in parts) and not by_speaker:
-        return retime(layout(words, options, end_limit_ms, hook), options, end_limit_ms)
+        return retime(layout(words, options, end_limit_ms, hook, language), options, end_limit_ms)
     narrow = dataclasses.replace(options, max_chars_per_line=max(MIN_LYRIC_LINE_CHARS,
                                                                   options.max_chars_per_line - LYRIC_MARK_CHARS))
     cues: list[Cue] = []
     for k, part in enumerate(parts):
         limit = parts[k + 1].words[0].start_ms - options.min_gap_ms if k + 1 < len(parts) else end_limit_ms
-        laid = layout(part.words, narrow if part.lyric else options, limit, hook)
+        laid = layout(part.words, narrow if part.lyric else options, limit, hook, language)
         cues += [dataclasses.replace(c, lyric=part.lyric) for c in laid]
     if by_speaker:
-        cues = speakers.decorate(cues, options, lambda ws, opts: layout(ws, opts, end_limit_ms))
+        cues = speakers.decorate(cues, options, lambda ws, opts: layout(ws, opts, end_limit_ms, language=language))
     return retime(cues, options, end_limit_ms)

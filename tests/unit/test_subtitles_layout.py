@@ -83,3 +83,23 @@ def test_progress_goes_through_the_hook():
     calls = []
     layout(speak(" ".join(["a"] * 50)), DEFAULT, hook=lambda step, done, total=None: calls.append((step, done, total)))
     assert calls[0] == ("layout", 0, 50) and calls[-1] == ("layout", 50, 50)
+
+
+def test_a_pause_whisper_hid_inside_the_next_word_still_invites_the_break():
+    """tiny.en on jfk.flac without alignment: "ask" runs from 2.21 s to 3.89 s over the
+    pause after "Americans"; the cue should end there, not after "fellow"."""
+    from stages.subtitles.layout import pauses_before
+
+    times = [("And", 152, 752), ("so", 752, 1092), ("my", 1092, 1472), ("fellow", 1472, 1752),
+             ("Americans", 1752, 2212), ("ask", 2212, 3888), ("not", 3888, 4488), ("what", 4488, 4768),
+             ("your", 4768, 5088), ("country", 5088, 5588), ("can", 5588, 5868), ("do", 5868, 6068),
+             ("for", 6068, 6408), ("you.", 6408, 7708)]
+    words = [CueWord(k, a, b, t) for k, (t, a, b) in enumerate(times)]
+    assert pauses_before(words)[5] > 500 and pauses_before(words)[4] <= 0
+    cues = layout(words, SubtitleOptions(), None, language="en")
+    assert [c.words[-1].text for c in cues] == ["Americans", "you."]
+
+
+def test_a_hidden_pause_never_forces_a_break():
+    words = [CueWord(0, 0, 300, "Wait"), CueWord(1, 300, 2500, "here.")]  # a drawn-out word, no real gap
+    assert len(layout(words, SubtitleOptions(), None)) == 1
