@@ -103,6 +103,8 @@ def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | Non
         language=language,
         task=options.task,
         beam_size=options.beam_size,
+        repetition_penalty=options.repetition_penalty,
+        no_repeat_ngram_size=options.no_repeat_ngram_size,
         batch_size=options.batch_size,
         word_timestamps=True,
         vad_filter=False,
@@ -214,7 +216,18 @@ def with_names(options: AsrOptions, prompt_path: Path | None, model_path: str) -
     return dataclasses.replace(options, initial_prompt=prompt, hotwords=hotwords), record, notes
 
 
+def check_options(options: AsrOptions) -> None:
+    """Refuse decoding settings the model would take and misuse, before it loads."""
+    if options.repetition_penalty <= 0:
+        raise InputError(f"ASR_REPETITION_PENALTY is {options.repetition_penalty}: use 1.0 (off) or a bit more, e.g. 1.1")
+    if options.no_repeat_ngram_size < 0:
+        raise InputError(f"ASR_NO_REPEAT_NGRAM_SIZE is {options.no_repeat_ngram_size}: use 0 (off) or a token count, e.g. 3")
+    if options.beam_size < 1 or options.batch_size < 1:
+        raise InputError("ASR_BEAM_SIZE and ASR_BATCH_SIZE must be at least 1")
+
+
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
+    check_options(options)
     speech = schema.load(inputs["speech_regions"], schema.SpeechRegions)
     notes: list[str] = []
     pipeline, resolved, device, compute_type = load_model(options)

@@ -93,3 +93,23 @@ def test_speech_at_the_end_of_a_window_is_not_lost(eval_data, jobs_dir, tmp_path
     assert result.returncode == 0, result.stderr
     text = schema.load(job_folder(result) / "asr" / "transcript.json", schema.Transcript).text.lower()
     assert "diane" in text and "curtain" in text, text
+
+
+def test_repetition_penalty_reaches_the_model_and_stops_the_hello_loop(eval_data, jobs_dir, tmp_path):
+    """tiny.en loops "Hello." on the first seconds of sample.wav (Diane and Sheila say
+    "Hello?" "Hello?" "Oh, hello."); a penalty of 1.1 breaks the loop."""
+    job = prepared_job(jobs_dir, eval_data / "sample.wav", [(6.584, 30.0)], tmp_path)  # silero-vad's region
+    plain = run_stage("asr", job.id, jobs_dir, **ALONE)
+    assert plain.returncode == 0, plain.stderr
+    looping = transcript_of(job).text.lower().count("hello")
+    penalised = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_REPETITION_PENALTY="1.1")
+    assert penalised.returncode == 0, penalised.stderr
+    transcript = transcript_of(job)
+    assert transcript.text.lower().count("hello") < looping, (looping, transcript.text)
+    assert transcript.producer["options"]["repetition_penalty"] == 1.1
+
+
+def test_a_nonsense_decoding_setting_is_refused_before_the_model_loads(eval_data, jobs_dir, tmp_path):
+    job = prepared_job(jobs_dir, eval_data / "jfk.flac", [(0.0, 11.0)], tmp_path)
+    result = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_REPETITION_PENALTY="0")
+    assert result.returncode == 2 and "ASR_REPETITION_PENALTY" in result.stderr
