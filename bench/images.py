@@ -250,8 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         print_sizes(f"{profile} profile: {len(refs)} images", data)
         torch_names = {"base-ml"} | {s.name for s in graph.STAGES if "torch" in s.packages}
         every = gen.images(profile, stages)
-        torch_free = [i.ref(driver.image_prefix(), driver.image_tag()) for i in every if i.name not in torch_names]
-        torch_refs = [i.ref(driver.image_prefix(), driver.image_tag()) for i in every if i.name in torch_names]
+        refs_of = lambda names, keep: [i.ref(driver.image_prefix(), driver.image_tag())  # noqa: E731
+                                       for i in every if (i.name in names) == keep]
+        torch_free, torch_refs = refs_of(torch_names, False), refs_of(torch_names, True)
         torch_set = None
         if profile == args.profile and len(torch_free) < len(refs):
             lean = sizes(torch_free)
@@ -263,8 +264,8 @@ def main(argv: list[str] | None = None) -> int:
         # the per-image target: stage images that need no torch (on the gpu profile, asr's
         # CUDA libraries are its job: only the CPU-only stages are held to it there)
         stage_names = {s.name for s in graph.STAGES if "torch" not in s.packages
-                       and (profile == "cpu" or s.device == "cpu")}
-        stage_refs = [i.ref(driver.image_prefix(), driver.image_tag()) for i in every if i.name in stage_names]
+                       and (profile == "cpu" or not gen.has_accelerator(s))}
+        stage_refs = refs_of(stage_names, True)
         base_ml = next((r for r in torch_refs if "/base-ml:" in r), None)
         report[f"{profile}_targets"] = targets(profile, data, stage_refs, base_ml, torch_set)
 

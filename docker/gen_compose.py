@@ -80,10 +80,6 @@ def has_accelerator(spec: graph.StageSpec) -> bool:
     return spec.device != "cpu"
 
 
-def stage_dockerfile(spec: graph.StageSpec) -> Path:
-    return REPO_ROOT / "docker" / spec.name / "Dockerfile"
-
-
 def stage_base(spec: graph.StageSpec) -> str:
     """base-ml for the stages that need torch, else base-runtime (docker/gen_dockerfiles.py
     writes each stage's Dockerfile FROM it)."""

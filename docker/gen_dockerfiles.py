@@ -31,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_compose import stage_base  # noqa: E402  (docker/gen_compose.py, beside this file)
+from gen_compose import has_accelerator, stage_base  # noqa: E402  (docker/gen_compose.py, beside this file)
 
 from shared import graph  # noqa: E402  (after the path fix above)
 
@@ -174,7 +174,7 @@ def layer_lines(files: tuple[str, ...]) -> list[str]:
 def render(spec: graph.StageSpec) -> str:
     image = STAGE_IMAGES[spec.name]
     base = stage_base(spec)
-    accelerated = spec.device != "cpu"
+    accelerated = has_accelerator(spec)
     suffix = "-cpu" if accelerated else ""
     package = spec.module.split(".")[-1]
     build_args = f" --build-arg BASE_IMAGE=whisperx-pipeline/{base}:latest{suffix}" if base == "base-ml" else ""

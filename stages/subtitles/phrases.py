@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from shared.languages import to_iso639_1
 from stages.subtitles.cues import NO_BREAK, SENTENCE_END, CueWord, break_class
 
 LEADING_WORD_COST = 1.0  # in units of the caller's own scale (see layout and linebreak)
@@ -33,14 +34,12 @@ LEADING_WORDS = {
         and or but nor
         """.split()),
 }
-LANGUAGE_ALIASES = {"eng": "en", "english": "en"}
 _NOT_NAMES = frozenset({"I", "I'm", "I'll", "I've", "I'd", "OK", "Okay"})
 
 
 def language_key(language: str) -> str:
-    """``en`` for ``en``, ``eng``, ``en-US`` ...; other languages as given, lowercase."""
-    code = (language or "").strip().lower().replace("_", "-").split("-")[0]
-    return LANGUAGE_ALIASES.get(code, code)
+    """``en`` for ``en``, ``eng``, ``en-US`` ...: the ISO 639-1 code, region dropped."""
+    return to_iso639_1((language or "").replace("_", "-").split("-")[0])
 
 
 def _capitalised(text: str) -> bool:

@@ -97,18 +97,15 @@ def nearest_speakers(words: Sequence[CueWord]) -> list[str]:
     """Each word's speaker; a word nobody was assigned to (an overlap, a gap of the
     diarization) takes the speaker of the named word nearest to it in time, so that
     it never cuts a turn in two nor starts one of its own."""
-    out = [w.speaker for w in words]
     named = [k for k, w in enumerate(words) if w.speaker]
     if not named:
-        return out
-    j = 0
+        return [w.speaker for w in words]
+    out = []
     for k, word in enumerate(words):
-        if word.speaker:
-            continue
-        while j + 1 < len(named) and named[j + 1] < k:
-            j += 1
-        candidates = [n for n in (named[j], named[j + 1] if j + 1 < len(named) else None) if n is not None]
-        out[k] = words[min(candidates, key=lambda n: _distance_ms(words[n], word))].speaker
+        if not word.speaker:
+            at = bisect.bisect_left(named, k)  # the named words just before and after
+            word = words[min(named[max(0, at - 1):at + 1], key=lambda n: _distance_ms(words[n], word))]
+        out.append(word.speaker)
     return out
 
 
@@ -124,17 +121,13 @@ def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker:
     current: list[CueWord] = []
     state = None
     speakers_of = nearest_speakers(words) if by_speaker else [""] * len(words)
-    speaker = ""  # the current run's speaker
-    for word, said_by in zip(words, speakers_of):
+    for k, word in enumerate(words):
         lyric = in_song(word, songs, starts)
-        changed = bool(said_by) and bool(speaker) and said_by != speaker
-        if current and (lyric != state or changed):
+        if current and (lyric != state or speakers_of[k] != speakers_of[k - 1]):
             out.append(Run(bool(state), tuple(current)))
             current = []
-            speaker = ""
         current.append(word)
         state = lyric
-        speaker = said_by or speaker
     if current:
         out.append(Run(bool(state), tuple(current)))
     return out
