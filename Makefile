@@ -41,7 +41,7 @@ setup: system-deps $(VENV)/.installed ## set this machine up: ffmpeg and a venv 
 
 run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT [METADATA=m.json GLOSSARY=g.tsv OPTIONS='--force asr']
 	@test -n "$(INPUT)" || { echo 'usage: make run-native INPUT=movie.mp4'; exit 2; }
-	$(PY) -m shared.runner "$(INPUT)" $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)") $(OPTIONS)
+	$(PY) -m host.runner "$(INPUT)" $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)") $(OPTIONS)
 
 stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr JOB=<id>
 	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
@@ -63,7 +63,7 @@ eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DE
 	$(PY) -m bench.eval_lyrics
 
 docs: $(VENV)/.installed ## regenerate the README settings table from the options dataclasses
-	$(PY) -m shared.options README.md
+	$(PY) -m host.settings_doc README.md
 
 clean-jobs: ## delete the job folders under JOBS_DIR
 	rm -rf "$(JOBS_DIR)"

@@ -207,8 +207,9 @@ def warm_up(model_path: Path, env: dict[str, str]) -> None:
 def prepare_job(wav: Path, jobs_dir: Path, env: dict[str, str], logs: Path) -> tuple[Any, dict[str, Any]]:
     """A job on ``wav`` with demux done (through its CLI when the stage exists)."""
     from shared.job import Job
+    from host.jobs import create_job
 
-    job = Job.create(wav, jobs_dir=jobs_dir)
+    job = create_job(wav, jobs_dir=jobs_dir)
     info: dict[str, Any] = {"job": job.id, "jobs_dir": str(jobs_dir)}
     info["demux"] = None
     if stage_available("demux"):
@@ -386,7 +387,7 @@ def run_hour(args: argparse.Namespace) -> dict[str, Any]:
     if not available:
         raise SystemExit(f"error: no stage is available yet ({graph.stage(order[0]).module} is missing)")
     jobs_dir = args.jobs_dir or WORK_DIR / "hour-jobs"
-    cmd = [sys.executable, "-m", "shared.runner", str(video), "--jobs-dir", str(jobs_dir), "--force", "all"]
+    cmd = [sys.executable, "-m", "host.runner", str(video), "--jobs-dir", str(jobs_dir), "--force", "all"]
     if missing:
         cmd += ["--until", available[-1]]
     log_path = logs / "hour-runner.log"

@@ -69,7 +69,7 @@ def stage_env() -> dict[str, str]:
 
 def diarization_rtf(steps: list[float], repeats: int) -> list[dict[str, Any]]:
     from bench.eval_speakers import EVAL_DATA, diarization_error_rate
-    from shared.options import DiarizationOptions
+    from shared.options.diarization import DiarizationOptions
     from shared.speakers import parse_rttm
     from stages.diarization import pipeline as pipelines
     from stages.diarization.stage import SAMPLE_RATE_HZ, read_audio
@@ -100,8 +100,9 @@ def diarization_rtf(steps: list[float], repeats: int) -> list[dict[str, Any]]:
 
 def prepare_job(wav: Path, jobs_dir: Path, env: dict[str, str]) -> str:
     from shared.job import Job
+    from host.jobs import create_job
 
-    job = Job.create(wav, jobs_dir=jobs_dir, job_id="speed")
+    job = create_job(wav, jobs_dir=jobs_dir, job_id="speed")
     for stage in ("demux", "silero-vad"):
         run_stage(stage, job.id, jobs_dir, env, force=False)
     return job.id
@@ -178,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     apply_offline_environment()
     from bench.audio_fixtures import speech_wav
-    from shared.options import DiarizationOptions
+    from shared.options.diarization import DiarizationOptions
 
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     default_step = DiarizationOptions().segmentation_step

@@ -263,7 +263,7 @@ def transcript_for(fixture: Fixture, language: str = "en"):
 
 def main(argv: list[str] | None = None) -> int:
     from shared import schema
-    from shared.options import LyricsDetectionOptions
+    from shared.options.lyrics_detection import LyricsDetectionOptions
     from stages.lyrics_detection.stage import detect
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

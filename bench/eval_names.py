@@ -3,7 +3,7 @@
     python -m bench.eval_names [--keep DIR]
 
 Every case runs the real stages through the native runner on a job made with
-``Job.create(metadata=..., glossary=...)``:
+``create_job(metadata=..., glossary=...)``:
 
 * ``sample``: ``../shared/eval-data/sample.wav`` with cast Diane and Sheila and
   places New Jersey, Texas, Chicago; pre-ner, asr, post-ner. Reference: sample.stm.
@@ -208,7 +208,7 @@ def common_names_changes(metadata: dict) -> list[dict]:
 
     from shared.metadata import parse_metadata
     from shared.models import resolve_spacy
-    from shared.options import PostNerOptions
+    from shared.options.post_ner import PostNerOptions
     from stages.post_ner.lexicon import from_metadata
     from stages.post_ner.match import correct
 
@@ -240,6 +240,7 @@ def run_job(media: Path, jobs_dir: Path, job_id: str, metadata: dict | None, ski
             until: str = "post-ner") -> Path:
     """Create the job (metadata copied in) and run the runner on it up to ``until``; its folder."""
     from shared.job import Job
+    from host.jobs import create_job
 
     meta_path = None
     if metadata is not None:
@@ -247,7 +248,7 @@ def run_job(media: Path, jobs_dir: Path, job_id: str, metadata: dict | None, ski
         meta_path.parent.mkdir(parents=True, exist_ok=True)
         meta_path.write_text(json.dumps(metadata))
     jobs_dir.mkdir(parents=True, exist_ok=True)
-    job = Job.create(media, jobs_dir=jobs_dir, job_id=job_id, metadata=meta_path)
+    job = create_job(media, jobs_dir=jobs_dir, job_id=job_id, metadata=meta_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASR_", "PRE_NER_", "POST_NER_", "VAD_"))}
     # only the stages names go through: every other optional stage (diarization, translation, ...) is switched off
     from shared import graph
@@ -255,7 +256,7 @@ def run_job(media: Path, jobs_dir: Path, job_id: str, metadata: dict | None, ski
     others = [s.name for s in graph.STAGES if s.skippable and s.name not in ("pre-ner", "post-ner")]
     env.update({"SKIP_STAGES": ",".join(filter(None, [skip, *others])), "PYTHONPATH": str(REPO_ROOT),
                 "LOG_LEVEL": "WARNING"})
-    proc = subprocess.run([sys.executable, "-m", "shared.runner", str(media), "--jobs-dir", str(jobs_dir),
+    proc = subprocess.run([sys.executable, "-m", "host.runner", str(media), "--jobs-dir", str(jobs_dir),
                            "--job-id", job_id, "--until", until], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:

@@ -23,7 +23,7 @@ base builds FROM), CA_BUNDLE (a CA file given to builds as the ``cacert``
 secret), WHEELS (index or wheelhouse), JOBS_DIR, MODEL_CACHE, SKIP_STAGES and
 every stage setting (ASR_MODEL, ...), which compose passes to the stages.
 TMDB_API_KEY, TMDB_API_URL and TMDB_TIMEOUT_S are read here, when the job is
-created (shared/tmdb.py), and never passed to a container.
+created (host/tmdb.py), and never passed to a container.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ from shared import graph, log as logging_setup  # noqa: E402
 from shared.errors import PipelineError  # noqa: E402
 from shared.fsio import atomic_write_json, read_json  # noqa: E402
 from shared.job import Job, default_jobs_dir  # noqa: E402
+from host.jobs import create_job
 from shared.lock import read_lock  # noqa: E402
 
 DEFAULT_BASE_IMAGE = "python:3.11-slim-bookworm"
@@ -455,7 +456,7 @@ def last_error(log_path: Path) -> str:
 def run_job(media: Path, profile: str, job_id: str | None = None, config: Path | None = None,
             metadata: Path | None = None, glossary: Path | None = None, build: bool = True) -> dict[str, Any]:
     """One input through every stage in containers. Returns a result record; raises Fail."""
-    from shared.runner import print_summary, summarize
+    from host.runner import print_summary, summarize
 
     from shared.stage import stages_off
 
@@ -468,7 +469,7 @@ def run_job(media: Path, profile: str, job_id: str | None = None, config: Path |
         raise Fail(f"cannot read config {config}: {err}", 2) from None
     try:
         existing = set(jobs_dir().iterdir()) if jobs_dir().is_dir() else set()
-        job = Job.create(media, jobs_dir=jobs_dir(), job_id=job_id, config=config_data,
+        job = create_job(media, jobs_dir=jobs_dir(), job_id=job_id, config=config_data,
                          metadata=metadata, glossary=glossary)
         # As the native runner: SKIP_STAGES plus the stages with nothing to do with these
         # settings (translation without TARGET_LANGUAGES, and what needs only their outputs).
@@ -661,7 +662,7 @@ def download_models(model: str | None, profile: str, extra_repos: list[str] | No
     into the model cache, in the asr image (huggingface_hub is there), with network.
     HF_TOKEN is passed by name at run time only: never in an image, a command line or a log."""
     from shared.models import WHISPER_REPOS
-    from shared.options import AsrOptions
+    from shared.options.asr import AsrOptions
 
     repos: list[tuple[str, str]] = []
     name = model or os.environ.get("ASR_MODEL") or AsrOptions().model

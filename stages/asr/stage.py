@@ -16,7 +16,8 @@ from shared.devices import ctranslate2_device
 from shared.errors import InputError, ModelNotFound, StageFailed
 from shared.log import get_logger
 from shared.models import resolve_whisper
-from shared.options import AsrOptions, to_dict
+from shared.options import to_dict
+from shared.options.asr import AsrOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail

@@ -10,7 +10,7 @@ from shared import schema
 from shared.errors import InputError, StageFailed
 from shared.ffmpeg import ffmpeg_version, run_ffmpeg
 from shared.log import get_logger
-from shared.options import DemuxOptions
+from shared.options.demux import DemuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.demux import decode

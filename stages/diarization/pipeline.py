@@ -24,7 +24,7 @@ from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.models import (CAMPPLUS, PYANNOTE_SEGMENTATION, ResolvedModel, resolve_diarization_pipeline,
                            resolve_pyannote_segmentation, resolve_speaker_embedding)
-from shared.options import DiarizationOptions
+from shared.options.diarization import DiarizationOptions
 from shared.speakers import Turn
 
 SAMPLE_RATE_HZ = 16000

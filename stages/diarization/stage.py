@@ -18,7 +18,8 @@ from shared import schema
 from shared.errors import StageFailed
 from shared.fsio import atomic_write_text
 from shared.log import get_logger
-from shared.options import DiarizationOptions, to_dict
+from shared.options import to_dict
+from shared.options.diarization import DiarizationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.speakers import Diarization, to_rttm
 from shared.stage import StageReport

@@ -15,7 +15,8 @@ import numpy as np
 from shared import schema
 from shared.errors import InputError, StageFailed
 from shared.log import get_logger
-from shared.options import LyricsDetectionOptions, to_dict
+from shared.options import to_dict
+from shared.options.lyrics_detection import LyricsDetectionOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.lyrics_detection import features, score

@@ -10,7 +10,7 @@ from shared import schema
 from shared.errors import StageFailed
 from shared.languages import same_language
 from shared.log import get_logger
-from shared.options import MuxOptions
+from shared.options.mux import MuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from shared.ffmpeg import ffmpeg_version, run_ffmpeg

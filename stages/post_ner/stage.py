@@ -19,7 +19,8 @@ from shared.fsio import atomic_write_json, read_json
 from shared.log import get_logger
 from shared.metadata import load_glossary, load_metadata
 from shared.models import ResolvedModel, resolve_spacy
-from shared.options import PostNerOptions, to_dict
+from shared.options import to_dict
+from shared.options.post_ner import PostNerOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.post_ner import lexicon

@@ -9,23 +9,26 @@ are written empty, and a note says so: the ASR then gets no names.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from shared import graph
 from shared.errors import InputError
 from shared.fsio import atomic_write_json
 from shared.log import get_logger
 from shared.metadata import load_glossary, load_metadata
 from shared.models import ResolvedModel, resolve_spacy, resolve_whisper
-from shared.options import AsrOptions, PreNerOptions, to_dict
+from shared.options import to_dict
+from shared.options.pre_ner import PreNerOptions
 from shared.progress import ProgressHook, no_progress
 from shared.schema import SCHEMA_VERSION
-from shared.stage import StageReport
+from shared.stage import StageReport, follow_links
 from stages.pre_ner import entities as ents
 from stages.pre_ner.prompt import WHISPER_PROMPT_TOKENS, build
 
 log = get_logger("stages.pre_ner")
+
+STAGE = "pre-ner"
 
 NOTHING_GIVEN_NOTE = "no metadata.json or glossary.tsv in the job: no entities, and no names for the ASR prompt"
 NOTHING_FOUND_NOTE = "metadata.json and glossary.tsv name nothing: no entities, and no names for the ASR prompt"
@@ -33,10 +36,9 @@ NOTHING_FOUND_NOTE = "metadata.json and glossary.tsv name nothing: no entities, 
 
 def tokenizer_model(options: PreNerOptions) -> ResolvedModel:
     """The Whisper model whose tokenizer counts the budget: the asr stage's model unless set."""
-    name = options.tokenizer_model
-    if name == "auto":
-        name = os.environ.get("ASR_MODEL") or AsrOptions().model
-    return resolve_whisper(name)
+    if options.tokenizer_model == "auto":  # run outside a job: follow asr's settings as job_options would
+        options = follow_links(graph.stage(STAGE), options)
+    return resolve_whisper(options.tokenizer_model)
 
 
 def spacy_model(options: PreNerOptions, language: str = "") -> ResolvedModel:

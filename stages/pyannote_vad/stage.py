@@ -20,7 +20,8 @@ from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound, StageFailed
 from shared.log import get_logger
 from shared.models import resolve_pyannote_segmentation
-from shared.options import PyannoteVadOptions, to_dict
+from shared.options import to_dict
+from shared.options.pyannote_vad import PyannoteVadOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.pyannote_vad.spans import clip, to_regions, windows

@@ -20,7 +20,8 @@ from shared import schema
 from shared.errors import InputError
 from shared.log import get_logger
 from shared.models import ModelNotFound, resolve_mt_model
-from shared.options import SecondPassTranslationOptions, to_dict
+from shared.options import to_dict
+from shared.options.second_pass_translation import SecondPassTranslationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.second_pass_translation import judge

@@ -11,7 +11,8 @@ from typing import Any
 from shared import schema
 from shared.log import get_logger
 from shared.models import resolve_silero
-from shared.options import SileroVadOptions, to_dict
+from shared.options import to_dict
+from shared.options.silero_vad import SileroVadOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.silero_vad.probabilities import FRAME_SAMPLES, SAMPLE_RATE_HZ, cpu_count, load_session, speech_probabilities

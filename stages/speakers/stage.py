@@ -23,7 +23,8 @@ from shared.log import get_logger
 from shared.metadata import load_metadata
 from shared.models import ResolvedModel, _hf_snapshot, default_align_model, resolve_align_model, torch_checkpoints_dir, \
     TORCHAUDIO_ALIGN_FILES
-from shared.options import SpeakersOptions, to_dict
+from shared.options import to_dict
+from shared.options.speakers import SpeakersOptions
 from shared.progress import ProgressHook, no_progress
 from shared.speakers import ASSIGNMENTS, NO_SPEAKER, Diarization, SpeakerSegment, SpeakerTranscript, SpeakerWord
 from shared.stage import StageReport
@@ -106,7 +107,7 @@ def attribute(transcript: schema.Transcript, times: list[list[tuple[float, float
 
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SpeakersOptions,
         hook: ProgressHook = no_progress) -> StageReport:
-    transcript = schema.load(inputs.get("corrected_transcript") or inputs["transcript"], schema.Transcript)
+    transcript = schema.load(inputs["transcript"], schema.Transcript)
     diarization = schema.load(inputs["diarization"], Diarization) if "diarization" in inputs else None
     metadata_names = load_metadata(inputs["metadata"]).speakers if "metadata" in inputs else {}
     notes: list[str] = []

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from stages.subtitles.cues import CLAUSE_END, NO_BREAK, SEGMENT_END, SENTENCE_END, Cue, CueWord, word_break_class
 from stages.subtitles.linebreak import break_lines

@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
-from shared.options import SubtitleOptions, to_dict
+from shared.options import to_dict
+from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import Cue
 
 SCHEMA_VERSION = 1

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Sequence
 
 from shared import schema
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from shared.speakers import SpeakerTranscript, to_rttm
 from stages.subtitles.cues import Cue, CueWord
 

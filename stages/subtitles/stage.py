@@ -16,7 +16,8 @@ from shared import schema
 from shared.errors import InputError
 from shared.fsio import atomic_write_json, atomic_write_text
 from shared.log import get_logger
-from shared.options import SubtitleOptions, to_dict
+from shared.options import to_dict
+from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.subtitles import qc, speakers, tracks
@@ -77,7 +78,7 @@ def file_name(stem: str, language: str, fmt: str) -> str:
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOptions,
         hook: ProgressHook = no_progress) -> StageReport:
     formats = check_options(options)
-    transcript = schema.load(inputs.get("corrected_transcript") or inputs["transcript"], schema.Transcript)  # post-ner's when it ran
+    transcript = schema.load(inputs["transcript"], schema.Transcript)  # post-ner's when it ran (graph refinement)
     speaker_record = speakers.load(inputs)  # the speakers stage's words (final times, speakers) when it ran
     names = None
     if speaker_record is not None:

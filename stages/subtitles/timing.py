@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import Cue
 
 

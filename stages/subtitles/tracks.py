@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Sequence
 
 from shared import schema
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from stages.subtitles import speakers
 from stages.subtitles.cues import Cue, CueWord, normalize_text, to_ms
@@ -38,12 +38,11 @@ MIN_LYRIC_LINE_CHARS = 12
 
 
 def load_translations(inputs: dict[str, Path]) -> list[schema.Translation]:
-    """The refined translations when the second pass ran, else the first pass's; [] without either."""
-    key = "refined_translations" if "refined_translations" in inputs else "translations" if "translations" in inputs else None
-    if key is None:
+    """The translations ([] without them): the second pass's when it ran (a graph refinement)."""
+    if "translations" not in inputs:
         return []
-    manifest = schema.load(inputs[key], schema.TranslationManifest)
-    return [schema.load(inputs[key].parent / f.path, schema.Translation) for f in manifest.files]
+    manifest = schema.load(inputs["translations"], schema.TranslationManifest)
+    return [schema.load(inputs["translations"].parent / f.path, schema.Translation) for f in manifest.files]
 
 
 def load_lyrics(inputs: dict[str, Path], options: SubtitleOptions) -> list[tuple[int, int]]:

@@ -18,7 +18,8 @@ from typing import Any, Sequence
 from shared import schema
 from shared.errors import InputError
 from shared.log import get_logger
-from shared.options import TranslationOptions, to_dict
+from shared.options import to_dict
+from shared.options.translation import TranslationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.translation import plan, speech, terms
@@ -248,8 +249,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationO
         schema.write(outputs["translations"], schema.TranslationManifest((), {**base, "note": NO_TARGETS_NOTE}))
         return StageReport(metrics={"languages": 0}, notes=[NO_TARGETS_NOTE])
 
-    source_name = "corrected_transcript" if "corrected_transcript" in inputs else "transcript"
-    transcript = schema.load(inputs[source_name], schema.Transcript)
+    source_name = "corrected_transcript" if "corrected_transcript" in inputs else "transcript"  # recorded below
+    transcript = schema.load(inputs["transcript"], schema.Transcript)
     all_terms, terms_from = terms.load_terms(inputs) if options.protect_names else ([], "off (TRANSLATION_PROTECT_NAMES)")
     segments = transcript.segments
     found = [terms.find(s.text, all_terms) for s in segments]

@@ -8,6 +8,7 @@ import pytest
 from bench.metrics import word_error_rate
 from shared import graph, schema
 from shared.job import Job
+from host.jobs import create_job
 from tests.conftest import JFK_REFERENCE, make_media, run_stage
 
 pytestmark = pytest.mark.integration
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 def prepared_job(jobs_dir, source, regions, tmp_path):
     """A job whose demux and silero-vad outputs are written by hand, so asr runs alone."""
-    job = Job.create(source, jobs_dir=jobs_dir)
+    job = create_job(source, jobs_dir=jobs_dir)
     (job.root / "demux").mkdir()
     make_media(job.root / "demux" / "audio.wav", "-i", str(source), "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le")
     (job.root / "silero-vad").mkdir()

@@ -13,6 +13,7 @@ import pytest
 from bench import eval_speakers as ev
 from shared import schema
 from shared.job import Job
+from host.jobs import create_job
 from shared.speakers import Diarization, SpeakerTranscript, parse_rttm
 from tests.conftest import run_stage
 
@@ -76,7 +77,7 @@ def test_stages_as_users_run_them_with_names_and_without_diarization(dialogue, t
     jobs = tmp_path / "jobs"
     metadata = tmp_path / "metadata.json"
     metadata.write_text(json.dumps({"speakers": {"SPEAKER_00": "Alice", "SPEAKER_01": "Bob"}}))
-    job = Job.create(wav, jobs_dir=jobs, job_id="dialogue", metadata=metadata)
+    job = create_job(wav, jobs_dir=jobs, job_id="dialogue", metadata=metadata)
     for stage in ("demux", "silero-vad", "asr", "pyannote-vad", "diarization", "speakers", "subtitles"):
         done = run_stage(stage, job.id, jobs, SKIP_STAGES=OFF)
         assert done.returncode == 0, f"{stage}: {done.stderr[-2000:]}"

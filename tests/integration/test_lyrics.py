@@ -12,7 +12,8 @@ import pytest
 from bench.eval_lyrics import build_fixture, time_f1, transcript_for
 from shared import graph, schema
 from shared.job import Job
-from shared.options import LyricsDetectionOptions
+from host.jobs import create_job
+from shared.options.lyrics_detection import LyricsDetectionOptions
 from stages.lyrics_detection.stage import detect
 from tests.conftest import make_media, run_stage
 
@@ -39,7 +40,7 @@ def test_f1_over_time_on_synthetic_films(fixtures, with_transcript):
 
 def test_stage_as_users_run_it(fixtures, jobs_dir):
     fixture = fixtures[0]
-    job = Job.create(fixture.wav, jobs_dir=jobs_dir)
+    job = create_job(fixture.wav, jobs_dir=jobs_dir)
     (job.root / "demux").mkdir()
     make_media(job.root / "demux" / "audio.wav", "-i", str(fixture.wav), "-c:a", "pcm_s16le")
     (job.root / "asr").mkdir()

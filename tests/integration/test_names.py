@@ -34,12 +34,13 @@ def jobs(tmp_path_factory):
 def glossary_job(eval_data, jobs, job_id, glossary):
     """hotwords.mp3 through pre-ner and asr, with or without the glossary (no metadata)."""
     from shared.job import Job
+    from host.jobs import create_job
 
     path = None
     if glossary:
         path = jobs.parent / f"{job_id}.tsv"
         path.write_text(glossary)
-    Job.create(eval_data / "hotwords.mp3", jobs_dir=jobs, job_id=job_id, glossary=path)
+    create_job(eval_data / "hotwords.mp3", jobs_dir=jobs, job_id=job_id, glossary=path)
     return ev.run_job(eval_data / "hotwords.mp3", jobs, job_id, None)
 
 

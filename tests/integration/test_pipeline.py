@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 def runner(media: Path, jobs_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shared.runner", str(media), "--jobs-dir", str(jobs_dir), *args],
+    return subprocess.run([sys.executable, "-m", "host.runner", str(media), "--jobs-dir", str(jobs_dir), *args],
                           cwd=REPO_ROOT, env=stage_env(jobs_dir, **env), capture_output=True, text=True, timeout=900)
 
 
@@ -112,7 +112,7 @@ def test_from_stage_reruns_that_stage_and_after(jfk_video, reference_run):
 def test_sigkill_mid_stage_then_rerun_gives_the_same_outputs(jfk_video, reference_run, tmp_path, victim):
     _, reference_job = reference_run
     jobs_dir = tmp_path / "jobs"
-    proc = subprocess.Popen([sys.executable, "-m", "shared.runner", str(jfk_video), "--jobs-dir", str(jobs_dir)],
+    proc = subprocess.Popen([sys.executable, "-m", "host.runner", str(jfk_video), "--jobs-dir", str(jobs_dir)],
                             cwd=REPO_ROOT, env=stage_env(jobs_dir), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300

@@ -12,7 +12,8 @@ import soundfile
 
 from shared import schema
 from shared.job import Job
-from shared.options import SileroVadOptions
+from host.jobs import create_job
+from shared.options.silero_vad import SileroVadOptions
 from stages.silero_vad.stage import detect
 from tests.conftest import make_media, run_stage
 
@@ -94,7 +95,7 @@ def test_jfk_is_one_or_two_regions_when_second_long_pauses_do_not_end_speech(jfk
 
 
 def make_job(eval_data: Path, jobs_dir: Path, audio: Path | None = None) -> Job:
-    job = Job.create(eval_data / "sample.wav", jobs_dir=jobs_dir)
+    job = create_job(eval_data / "sample.wav", jobs_dir=jobs_dir)
     demux = job.stage_dir("demux")
     demux.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(audio or eval_data / "sample.wav", demux / "audio.wav")

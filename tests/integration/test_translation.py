@@ -12,6 +12,7 @@ from bench.metrics import normalize_text
 from shared import graph, schema
 from shared.errors import ModelNotFound
 from shared.job import Job
+from host.jobs import create_job
 from shared.models import resolve_mt_model
 from tests.conftest import make_media, run_stage
 
@@ -39,7 +40,7 @@ def only(*stages: str) -> dict[str, str]:
 def job(eval_data, jobs_dir):
     """multilingual.mp3 with demux's audio and a transcript written by hand (the ASR's German is not under test)."""
     source = eval_data / "multilingual.mp3"
-    job = Job.create(source, jobs_dir=jobs_dir)
+    job = create_job(source, jobs_dir=jobs_dir)
     (job.root / "demux").mkdir()
     make_media(job.root / "demux" / "audio.wav", "-i", str(source), "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le")
     (job.root / "asr").mkdir()

@@ -10,6 +10,7 @@ import pytest
 
 from shared import graph, schema
 from shared.job import Job
+from host.jobs import create_job
 from tests.conftest import make_media, run_stage
 
 pytestmark = pytest.mark.integration
@@ -37,7 +38,7 @@ LINES = (("Where were you last night?", 0.5, "¿Dónde estabas anoche?", "Wo war
 def job(tmp_path, jobs_dir):
     media = make_media(tmp_path / "scene.mkv", "-f", "lavfi", "-i", "color=c=black:s=160x90:r=10:d=12",
                        "-f", "lavfi", "-i", "sine=f=220:d=12", "-c:v", "libx264", "-c:a", "aac", "-shortest")
-    job = Job.create(media, jobs_dir=jobs_dir)
+    job = create_job(media, jobs_dir=jobs_dir)
     assert run_stage("demux", job.id, jobs_dir).returncode == 0
     (job.root / "asr").mkdir()
     segments = tuple(spoken(en, start) for en, start, _, _ in LINES)

@@ -12,13 +12,14 @@ import pytest
 
 from shared import schema
 from shared.job import Job
-from shared.options import DemuxOptions
+from host.jobs import create_job
+from shared.options.demux import DemuxOptions
 from stages.demux.stage import run
 from tests.conftest import make_media, run_stage
 
 
 def demux(media: Path, jobs_dir: Path, *flags: str) -> tuple[Job, subprocess.CompletedProcess]:
-    job = Job.create(media, jobs_dir=jobs_dir)
+    job = create_job(media, jobs_dir=jobs_dir)
     return job, run_stage("demux", job.id, jobs_dir, *flags)
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from shared.errors import InputError, ModelNotFound
-from shared.options import DiarizationOptions
+from shared.options.diarization import DiarizationOptions
 from stages.diarization import pipeline as pipelines
 from stages.diarization.stage import model_identity
 

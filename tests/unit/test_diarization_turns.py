@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.options import DiarizationOptions
+from shared.options.diarization import DiarizationOptions
 from shared.schema import Region
 from shared.speakers import Diarization, Turn, parse_rttm, to_rttm
 from stages.diarization.stage import make_record

@@ -2,6 +2,7 @@ import pytest
 
 from shared.errors import InputError, JobError
 from shared.job import Job, slug, validate_job_id
+from host.jobs import create_job
 
 
 @pytest.mark.parametrize("job_id", ["movie-1234abcd", "a", "Episode_01.v2"])
@@ -23,11 +24,11 @@ def test_slug_is_ascii_and_safe():
 def test_create_records_input_and_is_stable(tmp_path):
     media = tmp_path / "film 1.mp4"
     media.write_bytes(b"not really a film, but bytes")
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     record = job.input_record()
     assert record.name == "film 1.mp4" and record.size_bytes == media.stat().st_size and len(record.sha256) == 64
     assert job.id.startswith("film-1-") and job.id.endswith(record.sha256[:8])
-    again = Job.create(media, jobs_dir=tmp_path / "jobs")
+    again = create_job(media, jobs_dir=tmp_path / "jobs")
     assert again.root == job.root
     assert Job.open(job.id, tmp_path / "jobs").media_path() == media.absolute()
 
@@ -36,9 +37,9 @@ def test_job_id_of_another_file_is_refused(tmp_path):
     a, b = tmp_path / "a.wav", tmp_path / "b.wav"
     a.write_bytes(b"a" * 10)
     b.write_bytes(b"b" * 10)
-    Job.create(a, jobs_dir=tmp_path, job_id="same")
+    create_job(a, jobs_dir=tmp_path, job_id="same")
     with pytest.raises(JobError, match="another file"):
-        Job.create(b, jobs_dir=tmp_path, job_id="same")
+        create_job(b, jobs_dir=tmp_path, job_id="same")
 
 
 @pytest.mark.parametrize("name, content, message", [("missing.mp4", None, "not found"), ("empty.mp4", b"", "empty")])
@@ -47,14 +48,14 @@ def test_bad_media_is_refused_with_a_reason(tmp_path, name, content, message):
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(InputError, match=message):
-        Job.create(path, jobs_dir=tmp_path / "jobs")
+        create_job(path, jobs_dir=tmp_path / "jobs")
     assert not (tmp_path / "jobs").exists() or not any((tmp_path / "jobs").iterdir())
 
 
 def test_unknown_stage_never_creates_a_folder(tmp_path):
     media = tmp_path / "a.wav"
     media.write_bytes(b"x")
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     with pytest.raises(JobError, match="unknown stage"):
         job.stage_dir("99_mux")
     assert not (job.root / "99_mux").exists()
@@ -64,15 +65,15 @@ def test_config_is_validated(tmp_path):
     media = tmp_path / "a.wav"
     media.write_bytes(b"x")
     with pytest.raises(JobError, match="unknown stage"):
-        Job.create(media, jobs_dir=tmp_path / "jobs", config={"asrr": {"model": "base"}})
-    job = Job.create(media, jobs_dir=tmp_path / "jobs", config={"asr": {"model": "base"}})
+        create_job(media, jobs_dir=tmp_path / "jobs", config={"asrr": {"model": "base"}})
+    job = create_job(media, jobs_dir=tmp_path / "jobs", config={"asr": {"model": "base"}})
     assert job.config() == {"asr": {"model": "base"}}
 
 
 def test_media_hash_notices_changed_content(tmp_path):
     media = tmp_path / "a.wav"
     media.write_bytes(b"one")
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     first = job.media_hash()
     media.write_bytes(b"two!")
     assert job.media_hash() != first
@@ -85,9 +86,9 @@ def test_metadata_and_glossary_are_validated_and_copied(tmp_path):
     metadata.write_text('{"cast": [{"actor": "A", "character": "Diane"}], "speakers": {"SPEAKER_00": "Diane"}}')
     glossary = tmp_path / "g.tsv"
     glossary.write_text("term\tpreferred\taliases\tnote\ncomfy ui\tComfyUI\tcomfy eye|comfy you eye\tproduct\n")
-    job = Job.create(media, jobs_dir=tmp_path / "jobs", metadata=metadata, glossary=glossary)
+    job = create_job(media, jobs_dir=tmp_path / "jobs", metadata=metadata, glossary=glossary)
     assert (job.root / "metadata.json").read_text() == metadata.read_text()
     assert job.artifact_path("glossary").read_text() == glossary.read_text()
     metadata.write_text('{"cast": ["Diane"]}')
     with pytest.raises(InputError, match=r"cast\[0\]"):
-        Job.create(media, jobs_dir=tmp_path / "jobs2", metadata=metadata)
+        create_job(media, jobs_dir=tmp_path / "jobs2", metadata=metadata)

@@ -9,7 +9,7 @@ import soundfile
 
 from shared import schema
 from shared.errors import InputError
-from shared.options import LyricsDetectionOptions
+from shared.options.lyrics_detection import LyricsDetectionOptions
 from stages.lyrics_detection import features, score
 from stages.lyrics_detection.stage import check_options, run
 

@@ -10,6 +10,7 @@ import pytest
 
 from shared import schema
 from shared.job import Job
+from host.jobs import create_job
 from tests.conftest import make_media, run_stage
 
 SRT = "1\n00:00:00,500 --> 00:00:01,500\nHello <i>there</i>.\n\n2\n00:00:01,800 --> 00:00:02,500\nBonjour, Amélie.\n"
@@ -45,7 +46,7 @@ def subtitle_text(path: Path, position: int) -> str:
 
 def prepare(media: Path, jobs_dir: Path, files: list[tuple[str, str]], cue_count: int = 2) -> Job:
     """A job whose demux ran and whose subtitles folder holds ``files`` ((language, format) pairs)."""
-    job = Job.create(media, jobs_dir=jobs_dir)
+    job = create_job(media, jobs_dir=jobs_dir)
     proc = run_stage("demux", job.id, jobs_dir)
     assert proc.returncode == 0, proc.stderr
     folder = job.root / "subtitles"
@@ -148,7 +149,7 @@ def test_no_muxable_format_fails_in_one_line(tmp_path, jobs_dir):
 
 
 def test_run_reports_progress_and_writes_into_the_staging_folder(tmp_path, jobs_dir):
-    from shared.options import MuxOptions
+    from shared.options.mux import MuxOptions
     from stages.mux.stage import run
 
     media = make_media(tmp_path / "clip.mkv", *VIDEO, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac")

@@ -2,7 +2,10 @@ import pytest
 
 from shared import graph
 from shared.errors import InputError
-from shared.options import AsrOptions, SubtitleOptions, resolve, settings_table, to_dict
+from host.settings_doc import settings_table
+from shared.options import resolve, to_dict
+from shared.options.asr import AsrOptions
+from shared.options.subtitles import SubtitleOptions
 
 
 def test_defaults_when_nothing_is_set():

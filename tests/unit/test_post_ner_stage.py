@@ -8,7 +8,8 @@ from shared import schema
 from shared.errors import InputError
 from shared.fsio import sha256_file
 from shared.job import Job
-from shared.options import PostNerOptions
+from host.jobs import create_job
+from shared.options.post_ner import PostNerOptions
 from stages.post_ner.stage import NO_NAMES_NOTE, run
 from tests.conftest import make_media, run_stage
 
@@ -78,7 +79,7 @@ def test_bad_options_are_refused(tmp_path, options):
 
 def test_stage_runs_from_the_command_line(tmp_path, jobs_dir, names):
     media = make_media(tmp_path / "a.wav", "-f", "lavfi", "-i", "sine=d=1")
-    job = Job.create(media, jobs_dir=jobs_dir, metadata=names["metadata"], glossary=names["glossary"])
+    job = create_job(media, jobs_dir=jobs_dir, metadata=names["metadata"], glossary=names["glossary"])
     (job.root / "asr").mkdir()
     asr_transcript(job.root / "asr" / "transcript.json")
     refused = run_stage("post-ner", job.id, jobs_dir)  # pre-ner is on, and has not run

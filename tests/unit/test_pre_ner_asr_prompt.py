@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from shared.models import resolve_whisper
-from shared.options import AsrOptions
+from shared.options.asr import AsrOptions
 from stages.asr.stage import WHISPER_PROMPT_TOKENS, with_names
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from shared.errors import InputError
 from shared.job import Job
-from shared.options import PreNerOptions
+from host.jobs import create_job
+from shared.options.pre_ner import PreNerOptions
 from stages.pre_ner.stage import NOTHING_GIVEN_NOTE, NOTHING_FOUND_NOTE, model_identity, run
 from tests.conftest import make_media, run_stage
 
@@ -68,13 +69,13 @@ def test_stage_runs_from_the_command_line_and_reruns_when_the_metadata_changes(t
     media = make_media(tmp_path / "a.wav", "-f", "lavfi", "-i", "sine=d=1")
     meta = tmp_path / "m.json"
     meta.write_text(json.dumps(METADATA))
-    job = Job.create(media, jobs_dir=jobs_dir, metadata=meta)
+    job = create_job(media, jobs_dir=jobs_dir, metadata=meta)
     first = run_stage("pre-ner", job.id, jobs_dir)
     assert first.returncode == 0, first.stderr
     assert json.loads(first.stdout.splitlines()[-1])["status"] == "ran"
     assert json.loads(run_stage("pre-ner", job.id, jobs_dir).stdout.splitlines()[-1])["status"] == "fresh"
     meta.write_text(json.dumps({**METADATA, "places": ["Kesmareth"]}))
-    Job.create(media, jobs_dir=jobs_dir, metadata=meta)
+    create_job(media, jobs_dir=jobs_dir, metadata=meta)
     again = run_stage("pre-ner", job.id, jobs_dir)
     assert json.loads(again.stdout.splitlines()[-1])["status"] == "ran"
     assert "Kesmareth" in (job.root / "pre-ner" / "prompt.json").read_text()

@@ -7,7 +7,7 @@ import pytest
 from shared import schema
 from shared.errors import InputError, ModelNotFound
 from shared.models import resolve_pyannote_segmentation
-from shared.options import PyannoteVadOptions
+from shared.options.pyannote_vad import PyannoteVadOptions
 from shared.schema import Region, SpeechRegions
 from shared.speakers import parse_rttm
 from stages.pyannote_vad.stage import model_identity, run

@@ -1,6 +1,6 @@
 import pytest
 
-from shared import runner
+from host import runner
 from shared.errors import JobError
 
 

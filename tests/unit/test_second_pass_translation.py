@@ -8,7 +8,8 @@ import hashlib
 import pytest
 
 from shared import schema
-from shared.options import SecondPassTranslationOptions, TranslationOptions
+from shared.options.second_pass_translation import SecondPassTranslationOptions
+from shared.options.translation import TranslationOptions
 from stages.second_pass_translation import judge
 from stages.second_pass_translation.stage import NOTHING_NOTE, context_of, run as second_run
 

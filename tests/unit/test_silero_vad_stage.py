@@ -11,7 +11,8 @@ import soundfile
 from shared import schema
 from shared.errors import StageFailed
 from shared.models import resolve_silero
-from shared.options import SileroVadOptions, to_dict
+from shared.options import to_dict
+from shared.options.silero_vad import SileroVadOptions
 from stages.silero_vad import probabilities as P
 from stages.silero_vad.stage import model_identity, run
 

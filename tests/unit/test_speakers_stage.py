@@ -12,7 +12,7 @@ import soundfile
 
 from shared import schema
 from shared.errors import ModelNotFound
-from shared.options import SpeakersOptions
+from shared.options.speakers import SpeakersOptions
 from shared.schema import Segment, Transcript, Word
 from shared.speakers import GAP, INSIDE, NO_SPEAKER, OVERLAP, Diarization, SpeakerTranscript, Turn
 from stages.speakers.stage import model_identity, run

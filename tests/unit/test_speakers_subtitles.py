@@ -10,7 +10,7 @@ import pysubs2
 import pytest
 
 from shared import schema
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from shared.schema import MediaInfo, StreamInfo
 from shared.speakers import SpeakerSegment, SpeakerTranscript, SpeakerWord, Turn, parse_rttm
 from stages.subtitles import qc

@@ -7,19 +7,26 @@ import pytest
 from shared import graph
 from shared.errors import JobError, StageFailed
 from shared.job import Job
+from host.jobs import create_job
 from shared.lock import LOCK_FILE, STAGING_DIR, read_lock
-from shared.options import SubtitleOptions
-from shared.stage import StageReport, execute
+from shared.options.subtitles import SubtitleOptions
+from shared.stage import StageReport
+from shared.stage import execute as execute_stage
 
 # the subtitles stage, read as it is without any optional stage (those have their own tests below)
 SPEC = __import__("dataclasses").replace(graph.stage("subtitles"), optional_inputs=())
+
+
+def execute(*args, skip=frozenset(), **kwargs):
+    """The executor with post-ner switched off, so the stage reads asr's transcript (refinements: below)."""
+    return execute_stage(*args, skip=skip | {"post-ner"}, **kwargs)
 
 
 @pytest.fixture
 def job(tmp_path):
     media = tmp_path / "film.wav"
     media.write_bytes(b"media bytes")
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     (job.root / "asr").mkdir()
     (job.root / "asr" / "transcript.json").write_text('{"v": 1}')
     (job.root / "demux").mkdir()
@@ -147,3 +154,23 @@ def test_optional_input_is_read_unless_its_producer_is_skipped(job):
     used = execute(spec, job, SubtitleOptions(), FakeRun(), no_model)
     assert used.status == "ran"  # an input more is a different fingerprint
     assert "speech_regions" in read_lock(job.stage_dir("subtitles")).fingerprint.inputs
+
+
+def test_a_refinement_is_read_in_place_of_what_it_refines_when_its_stage_runs(job):
+    """post-ner's transcript refines asr's: a reader asks for ``transcript`` and gets the better one."""
+    seen = []
+
+    def run(inputs, outputs, options, hook):
+        seen.append(json.loads(inputs["transcript"].read_text()))
+        return FakeRun()(inputs, outputs, options, hook)
+
+    with pytest.raises(JobError, match="run stage post-ner first, or skip it with SKIP_STAGES=post-ner"):
+        execute_stage(SPEC, job, SubtitleOptions(), run, no_model)
+    (job.root / "post-ner").mkdir()
+    (job.root / "post-ner" / "transcript.json").write_text('{"v": "corrected"}')
+    execute_stage(SPEC, job, SubtitleOptions(), run, no_model)
+    assert seen == [{"v": "corrected"}]
+    assert set(read_lock(job.stage_dir("subtitles")).fingerprint.inputs) == {"corrected_transcript", "media_info"}
+    execute_stage(SPEC, job, SubtitleOptions(), run, no_model, skip=frozenset({"post-ner"}))
+    assert seen[-1] == {"v": 1}
+    assert set(read_lock(job.stage_dir("subtitles")).fingerprint.inputs) == {"transcript", "media_info"}

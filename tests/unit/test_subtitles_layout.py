@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import CueWord
 from stages.subtitles.layout import layout
 

@@ -9,7 +9,7 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from shared.schema import Segment, Transcript, Word
 from stages.subtitles import qc
 from stages.subtitles.cues import cue_words, join_words, normalize_text, words_from_transcript

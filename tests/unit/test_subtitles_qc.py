@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from stages.subtitles import qc
 from stages.subtitles.cues import Cue, CueWord
 

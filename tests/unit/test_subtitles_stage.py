@@ -11,7 +11,8 @@ import pytest
 from shared import graph, schema
 from shared.errors import InputError
 from shared.job import Job
-from shared.options import SubtitleOptions
+from host.jobs import create_job
+from shared.options.subtitles import SubtitleOptions
 from shared.schema import MediaInfo, Segment, StreamInfo, SubtitleManifest, Transcript, Word
 from stages.subtitles.stage import NO_SPEECH_NOTE, model_identity, run
 from tests.conftest import run_stage
@@ -115,7 +116,7 @@ def test_no_speech_gives_valid_empty_files(tmp_path):
 def make_job(tmp_path: Path, jobs_dir: Path, transcript: Transcript) -> Job:
     media = tmp_path / "Movie Night.mkv"
     media.write_bytes(b"any small file stands in for the media here")
-    job = Job.create(media, jobs_dir=jobs_dir)
+    job = create_job(media, jobs_dir=jobs_dir)
     schema.write(job.root / "demux" / "media.json", MEDIA)
     schema.write(job.root / "asr" / "transcript.json", transcript)
     return job

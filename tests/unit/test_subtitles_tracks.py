@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from shared import schema
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from stages.subtitles import tracks
 from stages.subtitles.cues import CueWord
 from stages.subtitles.stage import run

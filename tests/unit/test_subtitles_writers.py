@@ -7,7 +7,7 @@ import re
 
 import pysubs2
 
-from shared.options import SubtitleOptions
+from shared.options.subtitles import SubtitleOptions
 from shared.schema import Segment, Transcript, Word
 from stages.subtitles.cues import Cue, CueWord, words_from_transcript
 from stages.subtitles.stage import make_cues

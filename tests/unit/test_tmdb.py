@@ -1,4 +1,4 @@
-"""shared/tmdb.py: the file-name guess, the conversion and merge, and the fetch against a
+"""host/tmdb.py: the file-name guess, the conversion and merge, and the fetch against a
 loopback HTTP server (never the internet), through Job.create."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared import tmdb
+from host import tmdb
 from shared.job import Job
+from host.jobs import create_job
 from shared.metadata import parse_metadata
 from tests.conftest import REPO_ROOT
 
@@ -116,7 +117,7 @@ def files_text(folder: Path) -> bytes:
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "shared.tmdb" and r.levelno == logging.WARNING]
+    return [r.getMessage() for r in caplog.records if r.name == "host.tmdb" and r.levelno == logging.WARNING]
 
 
 # --- the guess -----------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def test_job_create_fetches_once_and_reruns_are_identical(fake_tmdb, media, tmp_
     fake_tmdb.serve_lebowski()
     monkeypatch.setenv("TMDB_API_KEY", V3_KEY)
     jobs = tmp_path / "jobs"
-    job = Job.create(media, jobs_dir=jobs)
+    job = create_job(media, jobs_dir=jobs)
     metadata = json.loads((job.root / "metadata.json").read_text())
     assert metadata["title"] == "The Big Lebowski" and metadata["year"] == 1998 and len(metadata["cast"]) == 4
     cache = json.loads((job.root / "tmdb.json").read_text())
@@ -265,11 +266,11 @@ def test_job_create_fetches_once_and_reruns_are_identical(fake_tmdb, media, tmp_
     first = (job.root / "metadata.json").read_bytes()
     assert len(fake_tmdb.requests) == 2
 
-    Job.create(media, jobs_dir=jobs)
+    create_job(media, jobs_dir=jobs)
     monkeypatch.setenv("TMDB_API_URL", closed_port_url())  # offline now
-    Job.create(media, jobs_dir=jobs)
+    create_job(media, jobs_dir=jobs)
     monkeypatch.delenv("TMDB_API_KEY")
-    Job.create(media, jobs_dir=jobs)
+    create_job(media, jobs_dir=jobs)
     assert len(fake_tmdb.requests) == 2
     assert (job.root / "metadata.json").read_bytes() == first
     assert not warnings_of(caplog)
@@ -283,13 +284,13 @@ def test_the_users_metadata_wins_and_the_same_file_gives_the_same_bytes(fake_tmd
     given = tmp_path / "metadata.json"
     given.write_text(json.dumps({"title": "The Big Lebowski", "year": 1998, "synopsis": "Mine.",
                                  "cast": [{"actor": "Jeff Bridges", "character": "The Dude"}]}))
-    job = Job.create(media, jobs_dir=tmp_path / "jobs", metadata=given)
+    job = create_job(media, jobs_dir=tmp_path / "jobs", metadata=given)
     first = (job.root / "metadata.json").read_bytes()
     merged = json.loads(first)
     assert merged["synopsis"] == "Mine." and merged["cast"][0] == {"actor": "Jeff Bridges", "character": "The Dude"}
     assert len(merged["cast"]) == 4 and merged["terms"] == ["bowling", "nihilism"]
-    Job.create(media, jobs_dir=tmp_path / "jobs", metadata=given)
-    Job.create(media, jobs_dir=tmp_path / "jobs")
+    create_job(media, jobs_dir=tmp_path / "jobs", metadata=given)
+    create_job(media, jobs_dir=tmp_path / "jobs")
     assert (job.root / "metadata.json").read_bytes() == first and len(fake_tmdb.requests) == 2
     assert V4_TOKEN.encode() not in files_text(tmp_path)
 
@@ -298,10 +299,10 @@ def test_another_title_fetches_again(fake_tmdb, media, tmp_path, monkeypatch):
     fake_tmdb.serve_lebowski()
     fake_tmdb.routes["/3/search/tv"] = (200, {"results": []})
     monkeypatch.setenv("TMDB_API_KEY", V3_KEY)
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     given = tmp_path / "metadata.json"
     given.write_text(json.dumps({"title": "Heat"}))
-    Job.create(media, jobs_dir=tmp_path / "jobs", metadata=given)
+    create_job(media, jobs_dir=tmp_path / "jobs", metadata=given)
     assert fake_tmdb.requests[2]["query"]["query"] == ["Heat"]
     assert not (job.root / "tmdb.json").exists()  # the Lebowski answers are not merged into Heat
     assert (job.root / "metadata.json").read_bytes() == given.read_bytes()
@@ -309,7 +310,7 @@ def test_another_title_fetches_again(fake_tmdb, media, tmp_path, monkeypatch):
 
 def test_without_a_key_nothing_is_asked(fake_tmdb, media, tmp_path, caplog):
     fake_tmdb.serve_lebowski()
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     assert not fake_tmdb.requests and not warnings_of(caplog)
     assert not (job.root / "metadata.json").exists() and not (job.root / "tmdb.json").exists()
 
@@ -319,7 +320,7 @@ def test_an_unreachable_server_is_one_warning(media, tmp_path, monkeypatch, capl
     monkeypatch.setenv("TMDB_API_URL", closed_port_url())
     given = tmp_path / "metadata.json"
     given.write_text('{"title": "The Big Lebowski"}\n')
-    job = Job.create(media, jobs_dir=tmp_path / "jobs", metadata=given)
+    job = create_job(media, jobs_dir=tmp_path / "jobs", metadata=given)
     (warning,) = warnings_of(caplog)
     assert "cannot reach" in warning and "Connection refused" in warning and "user's metadata only" in warning and "network" in warning
     assert (job.root / "metadata.json").read_bytes() == given.read_bytes()
@@ -330,7 +331,7 @@ def test_an_unreachable_server_is_one_warning(media, tmp_path, monkeypatch, capl
 def test_a_refused_key_names_the_setting(fake_tmdb, media, tmp_path, monkeypatch, caplog):
     fake_tmdb.routes["/3/search/movie"] = (401, {"status_code": 7, "status_message": "Invalid API key"})
     monkeypatch.setenv("TMDB_API_KEY", V3_KEY)
-    job = Job.create(media, jobs_dir=tmp_path / "jobs")
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
     (warning,) = warnings_of(caplog)
     assert "HTTP 401" in warning and "TMDB_API_KEY" in warning
     assert job.input_record().name == MEDIA_NAME and not (job.root / "metadata.json").exists()
@@ -341,10 +342,10 @@ def test_no_match_and_a_slow_server_are_warnings(fake_tmdb, media, tmp_path, mon
     fake_tmdb.routes.update({"/3/search/movie": (200, SEARCH | {"results": [SEARCH["results"][0]]}),
                              "/3/search/tv": (200, {"results": []})})
     monkeypatch.setenv("TMDB_API_KEY", V3_KEY)
-    Job.create(media, jobs_dir=tmp_path / "jobs")
+    create_job(media, jobs_dir=tmp_path / "jobs")
     fake_tmdb.delay_s = 0.5
     monkeypatch.setenv("TMDB_TIMEOUT_S", "0.1")
-    Job.create(media, jobs_dir=tmp_path / "jobs")
+    create_job(media, jobs_dir=tmp_path / "jobs")
     no_match, slow = warnings_of(caplog)
     assert "no film or series 'The Big Lebowski' (1998) on TMDB" in no_match
     assert "no answer within 0.1 s" in slow
@@ -354,7 +355,7 @@ def test_a_file_name_without_year_is_a_warning_not_a_search(fake_tmdb, tmp_path,
     monkeypatch.setenv("TMDB_API_KEY", V3_KEY)
     media = tmp_path / "interview.wav"
     media.write_bytes(b"x")
-    Job.create(media, jobs_dir=tmp_path / "jobs")
+    create_job(media, jobs_dir=tmp_path / "jobs")
     assert not fake_tmdb.requests
     assert "no year" in warnings_of(caplog)[0]
 
@@ -365,7 +366,7 @@ def test_the_stage_containers_are_never_given_the_key():
 
 
 def test_the_native_runner_fetches_at_job_creation(fake_tmdb, media, tmp_path, monkeypatch, capsys):
-    from shared import runner
+    from host import runner
 
     fake_tmdb.serve_lebowski()
     monkeypatch.setenv("TMDB_API_KEY", V3_KEY)

@@ -17,7 +17,7 @@ pytest.importorskip("transformers")
 from shared import schema  # noqa: E402
 from shared.errors import InputError  # noqa: E402
 from shared.models import resolve_mt_model  # noqa: E402
-from shared.options import TranslationOptions  # noqa: E402
+from shared.options.translation import TranslationOptions  # noqa: E402
 from stages.translation import terms  # noqa: E402
 from stages.translation.mt import MTModel  # noqa: E402
 from stages.translation.stage import run  # noqa: E402

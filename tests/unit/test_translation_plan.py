@@ -6,7 +6,8 @@ import pytest
 
 from shared import graph
 from shared.errors import InputError, ModelNotFound
-from shared.options import TranslationOptions, resolve
+from shared.options import resolve
+from shared.options.translation import TranslationOptions
 from stages.translation import languages, plan
 from stages.translation.stage import model_identity
 

@@ -1,6 +1,6 @@
 """The native runner: one command from a media file to subtitles.
 
-    python -m shared.runner movie.mp4 [--force asr] [--from subtitles] [--asr-model base] ...
+    python -m host.runner movie.mp4 [--force asr] [--from subtitles] [--asr-model base] ...
 
 Creates (or reopens) the job under ``JOBS_DIR``, prints its folder, runs every
 stage of the graph in order as its own process (exactly as a container would
@@ -27,12 +27,13 @@ from shared import options as opts
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
 from shared.job import Job, default_jobs_dir
+from host.jobs import create_job
 from shared.lock import read_lock
 from shared.models import REPO_ROOT, model_cache
 from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
 from shared.stage import stages_off
 
-log = logging_setup.get_logger("shared.runner")
+log = logging_setup.get_logger("host.runner")
 
 
 def _option_dest(stage: str, field: str) -> str:
@@ -41,7 +42,7 @@ def _option_dest(stage: str, field: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m shared.runner",
+        prog="python -m host.runner",
         description="Subtitles for a film or episode: runs the whole stage graph natively.",
         epilog="Every option can also be set in the environment (see README, 'Settings') or in --config.",
     )
@@ -77,8 +78,15 @@ def _stage_option_values(args: argparse.Namespace, spec: graph.StageSpec) -> dic
 
 
 def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
+    """The stage's own flags, and for each option that follows another stage's (graph
+    ``option_links``) that stage's flag, unless the stage's own is given."""
+    values = _stage_option_values(args, spec)
+    for link in spec.option_links:
+        linked = _stage_option_values(args, graph.stage(link.stage)).get(link.source_field)
+        if link.field not in values and linked is not None:
+            values[link.field] = linked
     flags = []
-    for name, value in _stage_option_values(args, spec).items():
+    for name, value in values.items():
         flags += [f"--{name.replace('_', '-')}", value]
     return flags
 
@@ -230,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
         user_skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *args.skip]))
         config = _load_config(args.config)
         existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
-        job = Job.create(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config,
+        job = create_job(args.input, jobs_dir=jobs_dir, job_id=args.job_id, config=config,
                          metadata=args.metadata, glossary=args.glossary)
     except PipelineError as err:
         print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)

@@ -34,7 +34,7 @@ from shared.errors import PipelineError
 from shared.fsio import atomic_write_text, dumps_json, read_json
 from shared.log import get_logger
 
-log = get_logger("shared.tmdb")
+log = get_logger("host.tmdb")
 
 CACHE_FILE = "tmdb.json"
 DEFAULT_API_URL = "https://api.themoviedb.org/3"

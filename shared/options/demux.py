@@ -1,0 +1,17 @@
+"""Options of the demux stage (read by that stage; resolved by shared.stage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.options import setting
+
+
+@dataclass(frozen=True)
+class DemuxOptions:
+    """Audio extraction. ``audio_stream`` picks the audio track: ``auto`` takes
+    the default (or first) audio stream, a number is the index among audio
+    streams (0 = first), anything else is a language code (``eng``/``en``)."""
+
+    audio_stream: str = setting("auto", "AUDIO_STREAM", "audio track: auto, an index among audio streams (0 = first), or a language code")
+    sample_rate_hz: int = setting(16000, "DEMUX_SAMPLE_RATE_HZ", "sample rate of the extracted mono PCM audio")

