@@ -2,10 +2,14 @@
 
 Every file a stage publishes is written under a temporary name in the same
 folder and renamed into place, so a reader sees the old file or the new one,
-never half of either."""
+never half of either. Published files get the usual permissions (0666 less
+the process umask: 0644 by default), not the temporary file's private 0600,
+so a media server running as another user can read the subtitles; the folder
+is fsynced after the rename, so the new name survives a power cut too."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,18 +29,38 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _umask() -> int:
+    """The process umask. Linux reports it in /proc without changing it; elsewhere it is
+    read by setting it and back, to 077 meanwhile so a file another thread creates in
+    that instant is only more private, never less."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
-def sha256_tree(root: Path, pattern: str = "*.py") -> str:
-    """One hash over the relative names and contents of matching files."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob(pattern) if "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+def file_mode() -> int:
+    """The permissions of a published file: what ``open(path, "w")`` would give it (0666 less the umask)."""
+    return 0o666 & ~_umask()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames and removals in ``folder`` durable. Filesystems that cannot fsync a
+    folder (EINVAL, ENOTSUP) keep the names they have; other errors are raised."""
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -44,6 +68,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), file_mode())  # mkstemp's 0600 would stay with the file through the rename
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -51,6 +76,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    fsync_dir(path.parent)
 
 
 def atomic_write_text(path: Path, text: str) -> None:

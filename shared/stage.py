@@ -26,7 +26,7 @@ from typing import Any, Callable
 from shared import graph, log as logging_setup
 from shared import options as opts
 from shared.errors import JobError, PipelineError, StageFailed
-from shared.fsio import sha256_file
+from shared.fsio import file_mode, fsync_dir, sha256_file
 from shared.job import Job
 from shared.lock import LOCK_FILE, STAGING_DIR, Fingerprint, Lock, output_hashes, package_versions, staleness, write_lock
 from shared.models import apply_offline_environment
@@ -98,12 +98,18 @@ def fingerprint(spec: graph.StageSpec, job: Job, options: Any, model_fn: ModelFn
 
 
 def _publish(staging: Path, stage_dir: Path) -> None:
-    """Move every staged file into place by rename; drop published files not remade."""
+    """Move every staged file into place by rename, readable as any new file would be
+    (0666 less the umask, whoever wrote it: a library's temporary file is 0600); drop
+    published files not remade; fsync the folders so the new names are durable."""
     produced = {p.relative_to(staging) for p in staging.rglob("*") if p.is_file()}
+    mode = file_mode()
+    folders = {stage_dir}
     for rel in sorted(produced):
         target = stage_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staging / rel, mode)
         os.replace(staging / rel, target)
+        folders.add(target.parent)
     for path in sorted(stage_dir.rglob("*"), reverse=True):
         rel = path.relative_to(stage_dir)
         if rel.parts[0] in (LOCK_FILE, STAGING_DIR):
@@ -112,6 +118,8 @@ def _publish(staging: Path, stage_dir: Path) -> None:
             path.unlink()
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
+    for folder in sorted(folders, reverse=True):
+        fsync_dir(folder)
     shutil.rmtree(staging, ignore_errors=True)
 
 

@@ -8,7 +8,7 @@ profile after layout and timing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pysubs2
 
@@ -21,9 +21,7 @@ from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.subtitles import qc, speakers, tracks
-from stages.subtitles.cues import Cue, CueWord, to_ms, words_from_transcript
-from stages.subtitles.layout import layout
-from stages.subtitles.timing import retime
+from stages.subtitles.cues import to_ms, words_from_transcript
 from stages.subtitles.writers import FORMATS, WRITERS
 
 log = get_logger("stages.subtitles")
@@ -58,17 +56,6 @@ def check_options(options: SubtitleOptions) -> tuple[str, ...]:
     if problems:
         raise InputError("subtitle profile: " + "; ".join(problems))
     return formats
-
-
-def make_cues(
-    words: Sequence[CueWord],
-    options: SubtitleOptions,
-    end_limit_ms: int | None = None,
-    hook: ProgressHook = no_progress,
-    language: str = "",
-) -> list[Cue]:
-    """Layout then timing: the final cues."""
-    return retime(layout(words, options, end_limit_ms, hook, language), options, end_limit_ms)
 
 
 def file_name(stem: str, language: str, fmt: str) -> str:

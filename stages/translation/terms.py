@@ -50,10 +50,6 @@ def letters(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+(?:['’-]\w+)*", text.casefold())
-
-
 def _person_parts(name: str) -> list[str]:
     parts = []
     words = name.split()

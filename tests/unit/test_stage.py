@@ -1,11 +1,16 @@
 """The shared stage executor: freshness by content, atomic publish, no lock on failure."""
 
 import json
+import os
+import stat
+import tempfile
 
 import pytest
 
 from shared import graph
+from shared import stage as stage_module
 from shared.errors import JobError, StageFailed
+from shared.fsio import atomic_write_text
 from shared.job import Job
 from host.jobs import create_job
 from shared.lock import LOCK_FILE, STAGING_DIR, read_lock
@@ -174,3 +179,38 @@ def test_a_refinement_is_read_in_place_of_what_it_refines_when_its_stage_runs(jo
     execute_stage(SPEC, job, SubtitleOptions(), run, no_model, skip=frozenset({"post-ner"}))
     assert seen[-1] == {"v": 1}
     assert set(read_lock(job.stage_dir("subtitles")).fingerprint.inputs) == {"transcript", "media_info"}
+
+
+class LibraryRun(FakeRun):
+    """Writes like a library (a private mkstemp file renamed into .partial/) and like the
+    fsio helpers, so both paths to a published file are checked."""
+
+    def __call__(self, inputs, outputs, options, hook):
+        report = super().__call__(inputs, outputs, options, hook)
+        fd, tmp = tempfile.mkstemp(dir=outputs["subtitles"].parent)
+        os.write(fd, b"WEBVTT\n")
+        os.close(fd)
+        os.replace(tmp, outputs["subtitles"].parent / "film.en.vtt")
+        atomic_write_text(outputs["subtitles"].parent / "film.en.tsv", "start\tend\ttext\n")
+        return report
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_published_files_are_readable_as_the_umask_says(job, mask, mode):
+    old = os.umask(mask)
+    try:
+        execute(SPEC, job, SubtitleOptions(), LibraryRun(), no_model)
+    finally:
+        os.umask(old)
+    folder = job.stage_dir("subtitles")
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir() if p.is_file()}
+    assert set(modes) == {"manifest.json", "qc.json", "film.en.srt", "film.en.vtt", "film.en.tsv", LOCK_FILE}
+    assert set(modes.values()) == {mode}, modes
+
+
+def test_stage_folder_is_fsynced_after_publishing(job, monkeypatch):
+    synced = []
+    monkeypatch.setattr(stage_module, "fsync_dir", lambda folder: synced.append((folder, sorted(os.listdir(folder)))))
+    execute(SPEC, job, SubtitleOptions(), FakeRun(), no_model)
+    folder = job.stage_dir("subtitles")
+    assert synced == [(folder, [STAGING_DIR, "film.en.srt", "manifest.json", "qc.json"])]  # everything in place, no lock yet

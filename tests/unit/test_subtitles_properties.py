@@ -13,7 +13,7 @@ from shared.options.subtitles import SubtitleOptions
 from shared.schema import Segment, Transcript, Word
 from stages.subtitles import qc
 from stages.subtitles.cues import cue_words, join_words, normalize_text, words_from_transcript
-from stages.subtitles.stage import make_cues
+from stages.subtitles.tracks import make_cues
 
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,7 +10,7 @@ import pysubs2
 from shared.options.subtitles import SubtitleOptions
 from shared.schema import Segment, Transcript, Word
 from stages.subtitles.cues import Cue, CueWord, words_from_transcript
-from stages.subtitles.stage import make_cues
+from stages.subtitles.tracks import make_cues
 from stages.subtitles.writers import FORMATS, WRITERS, write_ass, write_json, write_srt, write_tsv, write_txt, write_vtt
 
 
