@@ -20,7 +20,7 @@ class AsrOptions:
     compute_type: str = setting("auto", "ASR_COMPUTE_TYPE", "auto (float16 on CUDA, int8 on CPU) or a CTranslate2 compute type")
     batch_size: int = setting(8, "ASR_BATCH_SIZE", "speech chunks decoded together")
     beam_size: int = setting(5, "ASR_BEAM_SIZE", "beam search width")
-    repetition_penalty: float = setting(1.0, "ASR_REPETITION_PENALTY", "above 1.0, tokens already written score lower: less looping (\"Hello. Hello. Hello.\") on short noisy turns, but names in the prompt lose their pull too; 1.0 = off")
+    repetition_penalty: float = setting(1.0, "ASR_REPETITION_PENALTY", "above 1.0, tokens already written score lower: less looping, but the prompt's names pull less too (docs/NAMES.md); 1.0 = off")
     no_repeat_ngram_size: int = setting(0, "ASR_NO_REPEAT_NGRAM_SIZE", "never repeat a run of this many tokens (0 = off)")
     cpu_threads: int = setting(0, "ASR_CPU_THREADS", "CPU threads for CTranslate2 (0 = all cores)")
     initial_prompt: str = setting("", "ASR_INITIAL_PROMPT", "text given to Whisper as preceding context (names, spelling)")

