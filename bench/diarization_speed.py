@@ -1,6 +1,6 @@
 """Diarization speed on CPU, side-by-side running, and our ASR path against whisperx's.
 
-    python -m bench.diarization_speed [--seconds 180] [--repeats 3] [--rounds 2] [--json PATH]
+    python -m bench.diarization_speed [--seconds 180] [--repeats 3] [--rounds 2] [--json PATH] [--smoke]
 
 Prints, measured in the same run on the same machine:
 
@@ -69,10 +69,11 @@ def stage_env() -> dict[str, str]:
 
 def diarization_rtf(steps: list[float], repeats: int) -> list[dict[str, Any]]:
     from bench.eval_speakers import EVAL_DATA, diarization_error_rate
+    from shared.audio import SAMPLE_RATE_HZ
     from shared.options.diarization import DiarizationOptions
     from shared.speakers import parse_rttm
     from stages.diarization import pipeline as pipelines
-    from stages.diarization.stage import SAMPLE_RATE_HZ, read_audio
+    from stages.diarization.stage import read_audio
     from stages.diarization.turns import sort_turns
 
     waveform = read_audio(EVAL_DATA / "sample.wav")
@@ -174,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per step for the RTF (fastest kept)")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of the process comparisons (fastest kept)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--smoke", action="store_true",
+                        help="15 s of speech, one run of each: proves the benchmark runs (make test), its figures mean nothing")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.seconds, args.repeats, args.rounds = 15.0, 1, 1
     from shared.models import apply_offline_environment
 
     apply_offline_environment()
@@ -184,13 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"cpu_count": os.cpu_count()}
     default_step = DiarizationOptions().segmentation_step
     say(f"1. diarization on sample.wav (30 s), CPU, {os.cpu_count()} cores, fastest of {args.repeats}")
-    results["rtf"] = diarization_rtf(sorted({default_step, 0.1}, reverse=True), args.repeats)
+    steps = [default_step] if args.smoke else sorted({default_step, 0.1}, reverse=True)
+    results["rtf"] = diarization_rtf(steps, args.repeats)
     for row in results["rtf"]:
         mark = "default" if row["segmentation_step"] == default_step else "pyannote's step"
         verdict = "ok" if row["rtf"] <= RTF_TARGET else f"above {RTF_TARGET}"
         say(f"   step {row['segmentation_step']:.2f} ({mark}): {row['seconds']:.2f} s ({row['cpu_seconds']:.2f} s CPU), "
             f"RTF {row['rtf']:.3f} ({verdict}), DER {row['der'] * 100:.2f} %")
-    wav, meta = speech_wav(args.seconds)
+    wav, meta = speech_wav(args.seconds, **({"clips": ("jfk.flac",), "flite_texts": ()} if args.smoke else {}))
     with tempfile.TemporaryDirectory(prefix="diarization-speed-") as tmp:
         jobs_dir = Path(tmp)
         env = stage_env()

@@ -269,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--folder", type=Path, default=REPO_ROOT / "bench" / "results" / "cache" / "lyrics")
+    parser.add_argument("--smoke", action="store_true", help="one seed: proves the evaluation runs (make test)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.seeds = 1
     options = LyricsDetectionOptions()
     rows = []
     for seed in range(args.seeds):
