@@ -5,9 +5,8 @@
 prints, on the team's eval data (``../shared/eval-data``):
 
 * the diarization error rate of the embedded pipeline on ``sample.wav``
-  against ``sample.rttm`` (no collar, overlap scored), computed here
-  (:func:`diarization_error_rate`) and, when pyannote.metrics is installed,
-  by it too;
+  against ``sample.rttm`` (no collar, overlap scored), by pyannote.metrics
+  (:func:`bench.metrics.diarization_error_rate`);
 * speaker-attributed word accuracy against ``sample.stm``: the pipeline's
   words (asr + speakers) aligned to the reference words, and how many got
   the right text and the right speaker;
@@ -32,13 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.metrics import normalize_text
+from bench.metrics import diarization_error_rate, normalize_text
 from shared.speakers import Turn, parse_rttm
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL_DATA = REPO_ROOT.parent / "shared" / "eval-data"
 SAMPLE_RATE_HZ = 16000
-FRAME_S = 0.01
 
 # The two-voice dialogue: (voice, line). slt is female, rms male; espeak voices are not separable.
 DIALOGUE = (
@@ -54,16 +52,7 @@ DIALOGUE = (
 DIALOGUE_PAUSE_S = 0.6
 
 
-# --- diarization error rate --------------------------------------------------------------------
-
-
-def _frames(turns: Sequence[Turn], n: int) -> dict[str, list[bool]]:
-    active: dict[str, list[bool]] = {}
-    for t in turns:
-        row = active.setdefault(t.speaker, [False] * n)
-        for k in range(max(0, int(round(t.start_s / FRAME_S))), min(n, int(round(t.end_s / FRAME_S)))):
-            row[k] = True
-    return active
+# --- speaker mapping ------------------------------------------------------------------------------
 
 
 def best_mapping(overlap: dict[tuple[str, str], float], refs: Sequence[str], hyps: Sequence[str]) -> dict[str, str]:
@@ -84,46 +73,6 @@ def best_mapping(overlap: dict[tuple[str, str], float], refs: Sequence[str], hyp
             if score > best_score:
                 best, best_score = {h: r for r, h in pairs if overlap.get((r, h), 0.0) > 0}, score
         return best
-
-
-def diarization_error_rate(reference: Sequence[Turn], hypothesis: Sequence[Turn]) -> dict[str, float]:
-    """DER on 10 ms frames, no collar, overlapped speech scored, speakers mapped one to one
-    for the largest agreement: (missed + false alarm + confusion) / reference speech."""
-    end = max([t.end_s for t in (*reference, *hypothesis)], default=0.0)
-    n = int(round(end / FRAME_S)) + 1
-    ref, hyp = _frames(reference, n), _frames(hypothesis, n)
-    overlap = {(r, h): sum(a and b for a, b in zip(ref[r], hyp[h])) * FRAME_S for r in ref for h in hyp}
-    mapping = best_mapping(overlap, list(ref), list(hyp))
-    total = missed = false_alarm = confusion = 0.0
-    for k in range(n):
-        rs = {r for r in ref if ref[r][k]}
-        hs = {h for h in hyp if hyp[h][k]}
-        total += len(rs)
-        missed += max(0, len(rs) - len(hs))
-        false_alarm += max(0, len(hs) - len(rs))
-        correct = len(rs & {mapping[h] for h in hs if h in mapping})
-        confusion += min(len(rs), len(hs)) - correct
-    total = total or 1.0
-    return {"der": (missed + false_alarm + confusion) / total, "missed": missed / total,
-            "false_alarm": false_alarm / total, "confusion": confusion / total,
-            "reference_speech_s": total * FRAME_S, "mapping": mapping}
-
-
-def pyannote_der(reference: Sequence[Turn], hypothesis: Sequence[Turn]) -> float | None:
-    """The same DER by pyannote.metrics, when it is installed (a cross-check)."""
-    try:
-        from pyannote.core import Annotation, Segment
-        from pyannote.metrics.diarization import DiarizationErrorRate
-    except ImportError:
-        return None
-
-    def annotation(turns):
-        ann = Annotation()
-        for k, t in enumerate(turns):
-            ann[Segment(t.start_s, t.end_s), k] = t.speaker
-        return ann
-
-    return float(DiarizationErrorRate(collar=0.0, skip_overlap=False)(annotation(reference), annotation(hypothesis)))
 
 
 # --- speaker-attributed words ----------------------------------------------------------------------
@@ -288,7 +237,6 @@ def evaluate(workdir: Path) -> dict[str, Any]:
     reference = parse_rttm((EVAL_DATA / "sample.rttm").read_text())["sample"]
     der = diarization_error_rate(reference, diarization.turns)
     results["sample_der"] = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in der.items()}
-    results["sample_der_pyannote_metrics"] = pyannote_der(reference, diarization.turns)
     results["sample_speakers_found"] = len(diarization.speakers)
     words = schema.load(paths["speaker_words"], SpeakerTranscript)
     stm = parse_stm((EVAL_DATA / "sample.stm").read_text())
@@ -318,11 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="eval-speakers-") as tmp:
         results = evaluate(Path(tmp))
     der = results["sample_der"]
-    print(f"sample.wav DER (embedded pipeline, no collar): {der['der'] * 100:.2f} %  "
+    print(f"sample.wav DER (embedded pipeline, pyannote.metrics, no collar): {der['der'] * 100:.2f} %  "
           f"(missed {der['missed'] * 100:.2f}, false alarm {der['false_alarm'] * 100:.2f}, "
           f"confusion {der['confusion'] * 100:.2f}); speakers found {results['sample_speakers_found']}")
-    if results["sample_der_pyannote_metrics"] is not None:
-        print(f"  pyannote.metrics DER: {results['sample_der_pyannote_metrics'] * 100:.2f} %")
     w = results["sample_words"]
     print(f"sample.stm words ({results['sample_timing']} times): word accuracy {w['word_accuracy'] * 100:.1f} %, "
           f"speaker right on {w['speaker_accuracy_of_aligned'] * 100:.1f} % of aligned words, "

@@ -1,32 +1,64 @@
-"""Accuracy metrics shared by tests, `make eval` and the benchmarks."""
+"""Accuracy metrics shared by tests, `make eval` and the benchmarks, from the libraries
+made for them (dev requirements, docker/requirements-dev.txt):
+
+* WER: ``jiwer`` on text normalized by Whisper's English text normalizer
+  (``whisper-normalizer``: case, punctuation, numbers as digits, spelling
+  variants, fillers), the normalization Whisper's own evaluation uses;
+* DER: ``pyannote.metrics`` (no collar, overlapped speech scored, speakers
+  mapped one to one for the largest agreement).
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from functools import lru_cache
+from typing import Any, Sequence
 
-_NUMBER_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
-                 "6": "six", "7": "seven", "8": "eight", "9": "nine", "10": "ten"}
+import jiwer
+
+from shared.speakers import Turn
+
+
+@lru_cache(maxsize=1)
+def _english_normalizer() -> Any:
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    return EnglishTextNormalizer()
 
 
 def normalize_text(text: str) -> str:
-    """Lower case, no punctuation, single spaces, small numbers spelled out."""
-    text = unicodedata.normalize("NFKC", text).lower()
-    text = re.sub(r"[’']", "", text)
-    text = re.sub(r"[^\w\s]", " ", text)
-    words = [_NUMBER_WORDS.get(w, w) for w in text.split()]
-    return " ".join(words)
+    """Whisper's English normalization, single spaces."""
+    return " ".join(_english_normalizer()(text).split())
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
     """Normalized WER: (substitutions + deletions + insertions) / reference words."""
-    ref, hyp = normalize_text(reference).split(), normalize_text(hypothesis).split()
+    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / len(ref)
+    return float(jiwer.wer(ref, hyp))
+
+
+def diarization_error_rate(reference: Sequence[Turn], hypothesis: Sequence[Turn]) -> dict[str, Any]:
+    """DER by pyannote.metrics, no collar, overlap scored: (missed + false alarm +
+    confusion) / reference speech, with its parts, the reference speech in seconds and
+    the speaker mapping (hypothesis label -> reference label)."""
+    from pyannote.core import Annotation, Segment, Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    def annotation(turns: Sequence[Turn]) -> Annotation:
+        ann = Annotation()
+        for k, t in enumerate(turns):
+            ann[Segment(t.start_s, t.end_s), k] = t.speaker
+        return ann
+
+    ref, hyp = annotation(reference), annotation(hypothesis)
+    turns = [*reference, *hypothesis]
+    # the scored extent, given rather than approximated (pyannote warns when it guesses the same)
+    uem = Timeline([Segment(min(t.start_s for t in turns), max(t.end_s for t in turns))]) if turns else Timeline()
+    metric = DiarizationErrorRate(collar=0.0, skip_overlap=False)
+    parts = metric(ref, hyp, uem=uem, detailed=True)
+    total = parts["total"] or 1.0
+    return {"der": (parts["missed detection"] + parts["false alarm"] + parts["confusion"]) / total,
+            "missed": parts["missed detection"] / total, "false_alarm": parts["false alarm"] / total,
+            "confusion": parts["confusion"] / total, "reference_speech_s": parts["total"],
+            "mapping": {str(h): str(r) for h, r in metric.optimal_mapping(ref, hyp, uem=uem).items()}}
