@@ -17,7 +17,7 @@ NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-as
                        docker/requirements-diarization-nodeps.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run-native stage-native test test-unit bench eval docs clean-jobs
+.PHONY: help setup system-deps run-native stage-native lint test test-unit bench eval docs clean-jobs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -47,7 +47,11 @@ stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr
 	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
 	$(PY) -m stages.$(subst -,_,$(STAGE)) --job "$(JOB)" $(OPTIONS)
 
-test: $(VENV)/.installed ## run the test suite (unit and integration, real models, no network)
+lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.installed lint ## lint, then the test suite (unit and integration, real models, no network)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(VENV)/.installed ## only the fast unit tests

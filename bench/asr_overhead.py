@@ -36,9 +36,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -206,7 +207,6 @@ def warm_up(model_path: Path, env: dict[str, str]) -> None:
 
 def prepare_job(wav: Path, jobs_dir: Path, env: dict[str, str], logs: Path) -> tuple[Any, dict[str, Any]]:
     """A job on ``wav`` with demux done (through its CLI when the stage exists)."""
-    from shared.job import Job
     from host.jobs import create_job
 
     job = create_job(wav, jobs_dir=jobs_dir)

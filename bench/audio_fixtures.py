@@ -74,7 +74,7 @@ def gap_after(position: int, gap_s: float, long_gap_s: float, long_every: int) -
 
 
 def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
 
@@ -197,5 +197,5 @@ def hour_video(speech: Path, duration_s: float = 3600.0, cache: Path = CACHE_DIR
 
 def media_duration_s(path: Path) -> float:
     proc = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=True)
+                          capture_output=True, text=True, check=True)
     return float(proc.stdout.strip())

@@ -100,7 +100,6 @@ def diarization_rtf(steps: list[float], repeats: int) -> list[dict[str, Any]]:
 
 
 def prepare_job(wav: Path, jobs_dir: Path, env: dict[str, str]) -> str:
-    from shared.job import Job
     from host.jobs import create_job
 
     job = create_job(wav, jobs_dir=jobs_dir, job_id="speed")

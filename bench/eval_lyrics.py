@@ -170,7 +170,7 @@ def build_fixture(folder: Path, seed: int = 0) -> Fixture:
             cursor += pause_s
 
     def talk(lines, level: float = 0.3) -> None:
-        for k, (voice, text) in enumerate(lines):
+        for voice, text in lines:
             speech = _flite(text, voice, folder / f"talk-{voice}-{zlib.crc32(text.encode()):08x}.wav")
             add(level * speech / max(1e-6, np.abs(speech).max()), text, float(rng.uniform(0.4, 1.0)))
 

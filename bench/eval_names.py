@@ -39,9 +39,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EVAL_DATA = REPO_ROOT.parent / "shared" / "eval-data"
@@ -82,8 +83,29 @@ SAMPLE_NAMES = ("Diane", "Sheila", "New Jersey", "Texas", "Chicago")
 
 # Ordinary names and places (none of them in either cast), in template sentences, for a text-only
 # check of what post-ner does to names it was not told about.
-COMMON_NAMES = tuple("""James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty Anthony Margaret Mark Sandra Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Dorothy George Melissa Timothy Deborah Ronald Stephanie Edward Rebecca Jason Sharon Jeffrey Laura Ryan Cynthia Jacob Kathleen Gary Amy Nicholas Angela Eric Shirley Jonathan Anna Stephen Brenda Larry Pamela Justin Emma Scott Nicole Brandon Helen Benjamin Samantha Samuel Katherine Gregory Christine Alexander Debra Frank Rachel Patrick Carolyn Raymond Janet Jack Catherine Dennis Maria Jerry Heather Tyler Diana Aaron Ruth Jose Julie Adam Olivia Nathan Joyce Henry Virginia Douglas Victoria Zachary Kelly Peter Lauren Kyle Christina Ethan Joan Walter Evelyn Noah Judith Jeremy Megan Christian Andrea Keith Cheryl Roger Hannah Terry Jacqueline Gerald Martha Harold Gloria Sean Teresa Austin Ann Carl Sara Arthur Madison Lawrence Frances Dylan Kathryn Jesse Janice Jordan Jean Bryan Abigail Billy Alice Joe Judy Bruce Sophia Gabriel Grace Logan Denise Albert Amber Willie Doris Alan Marilyn Juan Danielle Wayne Beverly Elijah Isabella Randy Theresa Roy Diane Vincent Natalie Ralph Brittany Eugene Charlotte Russell Marie Bobby Kayla Mason Alexis Philip Lori Louis Sheila Marybeth Katrina Teddy Jackson Oscar Pelham Quinn Isolde Corvette Astrid Mirror Tarrant""".split())
-COMMON_PLACES = tuple("""London Paris Berlin Madrid Rome Vienna Prague Warsaw Dublin Lisbon Boston Denver Dallas Houston Phoenix Seattle Portland Atlanta Miami Orlando Detroit Cleveland Memphis Nashville Austin Tucson Fresno Omaha Tulsa Newark Jersey Chicagoland Texarkana Trenton Kentucky Tennessee Kansas Nevada Oregon Georgia Virginia Carolina Montana Dakota Oslo Stockholm Helsinki Tallinn Riga Kesswick Tarragona Drummond Halifax Varna Ostrava Cordova Marrakesh Kingston""".split())
+COMMON_NAMES = tuple("""
+James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan Joseph
+Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty Anthony Margaret Mark Sandra
+Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kenneth Carol Kevin Amanda Brian Dorothy
+George Melissa Timothy Deborah Ronald Stephanie Edward Rebecca Jason Sharon Jeffrey Laura Ryan Cynthia Jacob
+Kathleen Gary Amy Nicholas Angela Eric Shirley Jonathan Anna Stephen Brenda Larry Pamela Justin Emma Scott
+Nicole Brandon Helen Benjamin Samantha Samuel Katherine Gregory Christine Alexander Debra Frank Rachel Patrick
+Carolyn Raymond Janet Jack Catherine Dennis Maria Jerry Heather Tyler Diana Aaron Ruth Jose Julie Adam Olivia
+Nathan Joyce Henry Virginia Douglas Victoria Zachary Kelly Peter Lauren Kyle Christina Ethan Joan Walter
+Evelyn Noah Judith Jeremy Megan Christian Andrea Keith Cheryl Roger Hannah Terry Jacqueline Gerald Martha
+Harold Gloria Sean Teresa Austin Ann Carl Sara Arthur Madison Lawrence Frances Dylan Kathryn Jesse Janice
+Jordan Jean Bryan Abigail Billy Alice Joe Judy Bruce Sophia Gabriel Grace Logan Denise Albert Amber Willie
+Doris Alan Marilyn Juan Danielle Wayne Beverly Elijah Isabella Randy Theresa Roy Diane Vincent Natalie Ralph
+Brittany Eugene Charlotte Russell Marie Bobby Kayla Mason Alexis Philip Lori Louis Sheila Marybeth Katrina
+Teddy Jackson Oscar Pelham Quinn Isolde Corvette Astrid Mirror Tarrant
+""".split())
+COMMON_PLACES = tuple("""
+London Paris Berlin Madrid Rome Vienna Prague Warsaw Dublin Lisbon Boston Denver Dallas Houston Phoenix
+Seattle Portland Atlanta Miami Orlando Detroit Cleveland Memphis Nashville Austin Tucson Fresno Omaha Tulsa
+Newark Jersey Chicagoland Texarkana Trenton Kentucky Tennessee Kansas Nevada Oregon Georgia Virginia Carolina
+Montana Dakota Oslo Stockholm Helsinki Tallinn Riga Kesswick Tarragona Drummond Halifax Varna Ostrava Cordova
+Marrakesh Kingston
+""".split())
 
 TARGETS = {"sample_recall": 1.0, "story_recall_gain": 0.2, "false_corrections": 0}
 
@@ -239,7 +261,6 @@ class Case:
 def run_job(media: Path, jobs_dir: Path, job_id: str, metadata: dict | None, skip: str = "",
             until: str = "post-ner") -> Path:
     """Create the job (metadata copied in) and run the runner on it up to ``until``; its folder."""
-    from shared.job import Job
     from host.jobs import create_job
 
     meta_path = None

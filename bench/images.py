@@ -250,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         print_sizes(f"{profile} profile: {len(refs)} images", data)
         torch_names = {"base-ml"} | {s.name for s in graph.STAGES if "torch" in s.packages}
         every = gen.images(profile, stages)
-        refs_of = lambda names, keep: [i.ref(driver.image_prefix(), driver.image_tag())  # noqa: E731
-                                       for i in every if (i.name in names) == keep]
+        refs_of = lambda names, keep, every=every: [i.ref(driver.image_prefix(), driver.image_tag())  # noqa: E731
+                                                    for i in every if (i.name in names) == keep]
         torch_free, torch_refs = refs_of(torch_names, False), refs_of(torch_names, True)
         torch_set = None
         if profile == args.profile and len(torch_free) < len(refs):

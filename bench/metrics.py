@@ -10,8 +10,9 @@ made for them (dev requirements, docker/requirements-dev.txt):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any
 
 import jiwer
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from collections.abc import Mapping
+from dataclasses import field
+from typing import Any
 
 from shared.errors import InputError
 
@@ -42,6 +43,7 @@ def fields_of(options_cls: type) -> tuple[dataclasses.Field, ...]:
 def _convert(options_cls: type, f: dataclasses.Field, raw: Any, origin: str) -> Any:
     hint = typing.get_type_hints(options_cls)[f.name]
     where = f"{f.name} ({origin})"
+    value: Any
     try:
         if hint is bool:
             if isinstance(raw, bool):
@@ -82,8 +84,8 @@ def resolve(
     config = dict(config or {})
     flags = dict(flags or {})
     names = {f.name for f in fields_of(options_cls)}
-    for source, values in (("job config", config), ("command line", flags)):
-        unknown = set(values) - names
+    for source, given in (("job config", config), ("command line", flags)):
+        unknown = set(given) - names
         if unknown:
             raise InputError(
                 f"unknown option(s) {', '.join(sorted(unknown))} in {source} for {options_cls.__name__}; "

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from bench import eval_speakers as ev
-from shared import schema
-from shared.job import Job
 from host.jobs import create_job
+from shared import schema
 from shared.speakers import Diarization, SpeakerTranscript, parse_rttm
 from tests.conftest import run_stage
 

@@ -12,8 +12,8 @@ functions, relative imports resolved against the file's package, and
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
