@@ -5,12 +5,18 @@ input, the resolved option values, the model identity (id, revision, path),
 the versions of the packages that made the result, the code hash, the hash
 of every output, and timings. A stage is fresh only when all of that still
 matches; neither mtimes nor "the file exists" decide.
+
+Beside the lock, every run of a stage leaves ``<stage>/outcome.json``: what
+that run did (``ran`` or ``fresh``, and why; or ``failed`` and the one-line
+reason). The executors read it instead of the stage's output. Neither file is
+an output of the stage: output hashes and publishing leave both alone.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import platform
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +24,9 @@ from typing import Any
 from shared.fsio import atomic_write_json, read_json, sha256_file
 
 LOCK_FILE = "lock.json"
+OUTCOME_FILE = "outcome.json"
 STAGING_DIR = ".partial"
+RECORDS = (LOCK_FILE, OUTCOME_FILE, STAGING_DIR)  # in a stage folder, but not its outputs
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ def output_hashes(stage_dir: Path) -> dict[str, str]:
     hashes = {}
     for path in sorted(stage_dir.rglob("*")):
         rel = path.relative_to(stage_dir)
-        if path.is_file() and rel.parts[0] not in (LOCK_FILE, STAGING_DIR) and not path.name.endswith(".tmp"):
+        if path.is_file() and rel.parts[0] not in RECORDS and not path.name.endswith(".tmp"):
             hashes[rel.as_posix()] = sha256_file(path)
     return hashes
 
@@ -96,6 +104,22 @@ def read_lock(stage_dir: Path) -> Lock | None:
 
 def write_lock(stage_dir: Path, lock: Lock) -> None:
     atomic_write_json(stage_dir / LOCK_FILE, lock.to_json())
+
+
+def write_outcome(stage_dir: Path, outcome: dict[str, Any]) -> None:
+    """Record what this run of the stage did (``status``: ran, fresh or failed), stamped with the time."""
+    atomic_write_json(stage_dir / OUTCOME_FILE, {**outcome, "finished_at": round(time.time(), 3)})
+
+
+def read_outcome(stage_dir: Path, since: float = 0.0) -> dict[str, Any] | None:
+    """The stage's last recorded outcome, if it finished at or after ``since`` (a run's start)."""
+    try:
+        data = read_json(stage_dir / OUTCOME_FILE)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or float(data.get("finished_at") or 0) < since:
+        return None
+    return data
 
 
 def staleness(stage_dir: Path, current: Fingerprint) -> list[str]:

@@ -6,7 +6,9 @@ module resolves the options, decides freshness from the lock, lets ``run``
 write into ``<stage>/.partial/``, moves the results into place by rename,
 and writes the lock last. A stage killed at any point leaves no lock, so a
 rerun redoes it; the previous outputs are replaced only file by file, each
-by an atomic rename.
+by an atomic rename. Every run records what it did in ``<stage>/outcome.json``
+(ran or fresh and why, or failed and the one-line reason): the executors read
+that, never the stage's output.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from shared import options as opts
 from shared.errors import JobError, PipelineError, StageFailed
 from shared.fsio import file_mode, fsync_dir, sha256_file
 from shared.job import Job
-from shared.lock import LOCK_FILE, STAGING_DIR, Fingerprint, Lock, output_hashes, package_versions, staleness, write_lock
+from shared.lock import (LOCK_FILE, OUTCOME_FILE, RECORDS, STAGING_DIR, Fingerprint, Lock, output_hashes,
+                         package_versions, staleness, write_lock, write_outcome)
 from shared.models import apply_offline_environment
 from shared.progress import ProgressHook, TerminalProgress, no_progress
 from shared.sources import code_hash
@@ -112,7 +115,7 @@ def _publish(staging: Path, stage_dir: Path) -> None:
         folders.add(target.parent)
     for path in sorted(stage_dir.rglob("*"), reverse=True):
         rel = path.relative_to(stage_dir)
-        if rel.parts[0] in (LOCK_FILE, STAGING_DIR):
+        if rel.parts[0] in RECORDS:
             continue
         if path.is_file() and rel not in produced:
             path.unlink()
@@ -133,14 +136,18 @@ def execute(
     hook: ProgressHook = no_progress,
     skip: frozenset[str] = frozenset(),
 ) -> Outcome:
-    """Run the stage unless fresh. ``skip``: stages switched off (their outputs are not read)."""
+    """Run the stage unless fresh. ``skip``: stages switched off (their outputs are not read).
+    The outcome is also recorded in ``<stage>/outcome.json``, where the executors read it."""
     stage_dir = job.stage_dir(spec.name)
     stage_dir.mkdir(parents=True, exist_ok=True)
+    (stage_dir / OUTCOME_FILE).unlink(missing_ok=True)  # an older run's, whatever happens now
     fp, inputs = fingerprint(spec, job, options, model_fn, skip)
     reasons = ["forced"] if force else staleness(stage_dir, fp)
     if not reasons:
         log.info("%s is fresh (inputs, options, model and code unchanged): skipped", spec.name)
-        return Outcome(spec.name, "fresh", (), 0.0, 0.0)
+        outcome = Outcome(spec.name, "fresh", (), 0.0, 0.0)
+        write_outcome(stage_dir, dataclasses.asdict(outcome))
+        return outcome
     log.info("running %s: %s", spec.name, "; ".join(reasons))
     (stage_dir / LOCK_FILE).unlink(missing_ok=True)
     staging = stage_dir / STAGING_DIR
@@ -166,7 +173,9 @@ def execute(
     for note in report.notes:
         log.warning("%s", note)
     log.info("%s done in %.1f s (peak memory %.0f MB)", spec.name, wall_s, peak_rss_mb)
-    return Outcome(spec.name, "ran", tuple(reasons), wall_s, peak_rss_mb, tuple(report.notes))
+    outcome = Outcome(spec.name, "ran", tuple(reasons), round(wall_s, 3), round(peak_rss_mb, 1), tuple(report.notes))
+    write_outcome(stage_dir, dataclasses.asdict(outcome))
+    return outcome
 
 
 def _enabling_setting(spec: graph.StageSpec) -> str:
@@ -221,6 +230,25 @@ def stages_off(job: Job, user_skip: frozenset[str], flags_of: Callable[[graph.St
     return user_skip | idle
 
 
+def forced_by_environment(name: str) -> bool:
+    """``FORCE_STAGES`` (comma-separated, or ``all``): how an executor that cannot pass ``--force``
+    to one stage (compose) asks for a rerun."""
+    names = {n.strip() for n in os.environ.get("FORCE_STAGES", "").split(",") if n.strip()}
+    return name in names or "all" in names
+
+
+def _failed(job: Job | None, stage_name: str, reason: str, code: int) -> int:
+    """Print the one-line reason and record it in the stage's outcome (when its folder exists)."""
+    print(f"error: {reason}", file=sys.stderr)
+    stage_dir = job.stage_dir(stage_name) if job is not None else None
+    if stage_dir is not None and stage_dir.is_dir():
+        try:
+            write_outcome(stage_dir, {"stage": stage_name, "status": "failed", "error": reason, "exit_code": code})
+        except OSError:
+            pass  # the line above says it all
+    return code
+
+
 def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | None = None) -> int:
     """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback."""
     logging_setup.configure()
@@ -228,6 +256,7 @@ def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | No
     spec = graph.stage(stage_name)
     args = build_parser(spec).parse_args(argv)
     flags = {f.name: getattr(args, f.name) for f in opts.fields_of(spec.options)}
+    job = None
     try:
         job = Job.open(args.job, args.jobs_dir)
         user_skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
@@ -238,17 +267,16 @@ def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | No
             raise JobError(f"stage {spec.name} has nothing to do with these settings",
                            f"set {_enabling_setting(spec)} to run it")
         options = job_options(spec, job, flags)
-        outcome = execute(spec, job, options, run_fn, model_fn, args.force, TerminalProgress(spec.name), skip)
+        force = args.force or forced_by_environment(spec.name)
+        outcome = execute(spec, job, options, run_fn, model_fn, force, TerminalProgress(spec.name), skip)
     except PipelineError as err:
-        print(f"error: {stage_name}: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
-        return err.exit_code
+        return _failed(job, stage_name, f"{stage_name}: {logging_setup.mask_secrets(str(err))}", err.exit_code)
     except KeyboardInterrupt:
-        print(f"error: {stage_name}: interrupted; rerun to finish (completed stages are kept)", file=sys.stderr)
-        return 130
+        return _failed(job, stage_name, f"{stage_name}: interrupted; rerun to finish (completed stages are kept)", 130)
     except Exception as err:  # a bug: still one line, the traceback only on request
         log.debug("traceback", exc_info=True)
-        print(f"error: {stage_name}: internal error {type(err).__name__}: {logging_setup.mask_secrets(str(err))} "
-              f"(rerun with LOG_LEVEL=DEBUG for the traceback, and please report it)", file=sys.stderr)
-        return 1
+        return _failed(job, stage_name, f"{stage_name}: internal error {type(err).__name__}: "
+                       f"{logging_setup.mask_secrets(str(err))} (rerun with LOG_LEVEL=DEBUG for the traceback, "
+                       "and please report it)", 1)
     print(json.dumps(dataclasses.asdict(outcome)), flush=True)
     return 0

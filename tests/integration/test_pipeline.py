@@ -59,7 +59,7 @@ def reference_run(jfk_video, tmp_path_factory):
 
 def subtitle_hashes(job: Path) -> dict[str, str]:
     folder = job / "subtitles"
-    return {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name != "lock.json"}
+    return {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.name not in ("lock.json", "outcome.json")}
 
 
 def test_video_to_subtitles_and_muxed_video(reference_run):

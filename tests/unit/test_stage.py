@@ -13,7 +13,7 @@ from shared.errors import JobError, StageFailed
 from shared.fsio import atomic_write_text
 from shared.job import Job
 from host.jobs import create_job
-from shared.lock import LOCK_FILE, STAGING_DIR, read_lock
+from shared.lock import LOCK_FILE, OUTCOME_FILE, STAGING_DIR, read_lock, read_outcome
 from shared.options.subtitles import SubtitleOptions
 from shared.stage import StageReport
 from shared.stage import execute as execute_stage
@@ -204,7 +204,8 @@ def test_published_files_are_readable_as_the_umask_says(job, mask, mode):
         os.umask(old)
     folder = job.stage_dir("subtitles")
     modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir() if p.is_file()}
-    assert set(modes) == {"manifest.json", "qc.json", "film.en.srt", "film.en.vtt", "film.en.tsv", LOCK_FILE}
+    assert set(modes) == {"manifest.json", "qc.json", "film.en.srt", "film.en.vtt", "film.en.tsv", LOCK_FILE,
+                          OUTCOME_FILE}
     assert set(modes.values()) == {mode}, modes
 
 
@@ -214,3 +215,59 @@ def test_stage_folder_is_fsynced_after_publishing(job, monkeypatch):
     execute(SPEC, job, SubtitleOptions(), FakeRun(), no_model)
     folder = job.stage_dir("subtitles")
     assert synced == [(folder, [STAGING_DIR, "film.en.srt", "manifest.json", "qc.json"])]  # everything in place, no lock yet
+
+
+# --- the outcome record the executors read --------------------------------------------------------
+
+
+def test_every_run_records_its_outcome_beside_the_lock_and_neither_is_an_output(job):
+    fake = FakeRun()
+    folder = job.stage_dir("subtitles")
+    execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    ran = read_outcome(folder)
+    assert ran["status"] == "ran" and ran["reasons"] == ["never completed"] and ran["wall_s"] >= 0
+    assert OUTCOME_FILE not in read_lock(folder).outputs
+    execute(SPEC, job, SubtitleOptions(), fake, no_model)
+    fresh = read_outcome(folder)
+    assert fresh["status"] == "fresh" and fresh["finished_at"] >= ran["finished_at"]
+    assert read_outcome(folder, since=fresh["finished_at"] + 60) is None  # an older run's does not count
+    assert execute(SPEC, job, SubtitleOptions(), fake, no_model).status == "fresh"  # the record never makes it stale
+
+
+def test_a_failed_run_leaves_no_older_outcome(job):
+    execute(SPEC, job, SubtitleOptions(), FakeRun(), no_model)
+
+    def fails(inputs, outputs, options, hook):
+        raise StageFailed("model exploded")
+
+    with pytest.raises(StageFailed):
+        execute(SPEC, job, SubtitleOptions(max_lines=1), fails, no_model)
+    assert read_outcome(job.stage_dir("subtitles")) is None
+
+
+ALL_OPTIONAL = ",".join(s.name for s in graph.STAGES if s.skippable)  # subtitles then reads only asr and demux
+
+
+def test_main_records_the_one_line_reason_of_a_failure(job, monkeypatch, capsys):
+    monkeypatch.setenv("SKIP_STAGES", ALL_OPTIONAL)
+
+    def fails(inputs, outputs, options, hook):
+        raise StageFailed("the model exploded")
+
+    code = stage_module.main("subtitles", fails, no_model, ["--job", job.id, "--jobs-dir", str(job.root.parent)])
+    assert code == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    recorded = read_outcome(job.stage_dir("subtitles"))
+    assert recorded["status"] == "failed" and recorded["exit_code"] == 1
+    assert line == f"error: {recorded['error']}" and "the model exploded" in line
+
+
+def test_force_stages_in_the_environment_forces_the_named_stage(job, monkeypatch):
+    monkeypatch.setenv("SKIP_STAGES", ALL_OPTIONAL)
+    argv = ["--job", job.id, "--jobs-dir", str(job.root.parent)]
+    fake = FakeRun()
+    assert stage_module.main("subtitles", fake, no_model, argv) == 0
+    assert stage_module.main("subtitles", fake, no_model, argv) == 0 and fake.calls == 1
+    monkeypatch.setenv("FORCE_STAGES", "asr,subtitles")
+    assert stage_module.main("subtitles", fake, no_model, argv) == 0 and fake.calls == 2
+    assert read_outcome(job.stage_dir("subtitles"))["reasons"] == ["forced"]

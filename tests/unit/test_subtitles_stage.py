@@ -144,7 +144,7 @@ def test_stage_runs_from_the_command_line(tmp_path, jobs_dir):
     fewer = run_stage("subtitles", job.id, jobs_dir, SUBTITLE_FORMATS="srt,vtt", **ALONE)
     assert fewer.returncode == 0, fewer.stderr
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [
-        "Movie Night.en.srt", "Movie Night.en.vtt", "lock.json", "manifest.json", "qc.json"]
+        "Movie Night.en.srt", "Movie Night.en.vtt", "lock.json", "manifest.json", "outcome.json", "qc.json"]
 
 
 def test_stage_refuses_an_unknown_format_in_one_line(tmp_path, jobs_dir):

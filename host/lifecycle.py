@@ -1,0 +1,273 @@
+"""One job lifecycle for every executor: open a job, finish it with a summary.
+
+    run = open_job(media, force=["asr"], until="subtitles")   # create or reopen, plan
+    run.start()
+    ...the executor starts run.to_run in graph order: processes, containers, a queue...
+    finished = finish_job(run, exit_codes)                    # outcomes, summary, keep or not
+
+An executor decides *where* a stage runs; everything else is decided here, the
+same way for all of them: which job (the input's content hash names it, so a
+rerun reopens it), which stages run and which are forced (``--force``,
+``--from``, ``FORCE_STAGES``), which are switched off (``SKIP_STAGES``,
+``--skip``, and the stages with nothing to do with the job's settings), what
+each stage did (its ``outcome.json``, never its output), the summary (printed
+and written to ``<job>/summary.json``), and after a failure whether the job is
+kept: a job this run created in which no stage that used the media finished
+leaves nothing behind. Standard library only, like everything the host runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from host.jobs import create_job
+from shared import graph
+from shared import log as logging_setup
+from shared.errors import PipelineError
+from shared.fsio import atomic_write_json, read_json
+from shared.job import Job, default_jobs_dir
+from shared.lock import read_lock, read_outcome
+from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
+from shared.stage import stages_off
+
+log = logging_setup.get_logger("host.lifecycle")
+
+SUMMARY_FILE = "summary.json"
+FINISHED = ("ran", "fresh")  # statuses of a stage that did its work in this run
+
+
+def names(value: str | None) -> list[str]:
+    """A comma-separated setting (SKIP_STAGES, FORCE_STAGES) as a list."""
+    return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+
+def plan(force: list[str], from_stage: str | None, until: str | None) -> tuple[list[str], set[str]]:
+    """The stages to run, in graph order, and those forced to rerun."""
+    order = [s.name for s in graph.topological_order()]
+    for name in [*force, from_stage, until]:
+        if name and name != "all":
+            graph.stage(name)
+    forced = set(order) if "all" in force else set(force)
+    if from_stage:
+        forced |= set(graph.downstream(from_stage))
+    if until:
+        order = order[: order.index(until) + 1]
+    return order, forced
+
+
+def load_config(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        return read_json(path)
+    except FileNotFoundError:
+        raise PipelineError(f"config file not found: {path}") from None
+    except json.JSONDecodeError as err:
+        raise PipelineError(f"config file {path} is not valid JSON: {err}") from None
+
+
+@dataclass
+class JobRun:
+    """An opened job and the plan of this run."""
+
+    job: Job
+    created: bool  # this run made the job folder
+    order: list[str]  # the stages of this run, graph order (--until applied)
+    forced: set[str]
+    skip: frozenset[str]  # switched off: by the user, or nothing to do with these settings
+    user_skip: frozenset[str] = frozenset()
+    opened_at: float = field(default_factory=time.time)  # outcomes older than this are another run's
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def to_run(self) -> list[str]:
+        """The stages an executor starts, in graph order."""
+        return [name for name in self.order if name not in self.skip]
+
+    def start(self) -> None:
+        """The stages start now (the summary's wall time counts from here, not from image builds)."""
+        self.started = time.perf_counter()
+
+
+def open_job(media: Path, *, jobs_dir: Path | None = None, job_id: str | None = None, config: Path | None = None,
+             metadata: Path | None = None, glossary: Path | None = None, force: list[str] = (),
+             from_stage: str | None = None, until: str | None = None, skip: list[str] = (),
+             flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None) -> JobRun:
+    """Create (or reopen) the job for ``media`` and plan the run; print the job folder.
+    ``flags_of(spec)``: option values given on the command line, when the executor takes them.
+    Raises PipelineError (a job it created for nothing is removed again)."""
+    order, forced = plan([*force, *names(os.environ.get("FORCE_STAGES"))], from_stage, until)
+    user_skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *skip]))
+    config_data = load_config(config)
+    jobs_dir = jobs_dir or default_jobs_dir()
+    existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
+    job = create_job(media, jobs_dir=jobs_dir, job_id=job_id, config=config_data, metadata=metadata, glossary=glossary)
+    created = job.root not in existing
+    try:
+        off = stages_off(job, user_skip, flags_of)
+    except PipelineError:
+        if created:
+            shutil.rmtree(job.root, ignore_errors=True)
+        raise
+    for name in sorted(off - user_skip):
+        log.info("%s: nothing to do with these settings: skipped", name)
+    print(f"job folder: {job.root}", flush=True)
+    return JobRun(job, created, order, forced & set(order), off, user_skip)
+
+
+def worth_keeping(run: JobRun) -> bool:
+    """A job is kept after a failure when it was there before, or a stage that used the media finished
+    (pre-ner, say, does not count: it is redone in a second)."""
+    return not run.created or any(
+        name in run.order and read_lock(run.job.stage_dir(name)) is not None for name in graph.downstream("demux"))
+
+
+def discard(run: JobRun) -> bool:
+    """Remove the job if this run created it for nothing (a failure before any stage, say). True if removed."""
+    if worth_keeping(run):
+        return False
+    shutil.rmtree(run.job.root, ignore_errors=True)
+    return True
+
+
+def stage_outcomes(run: JobRun, exit_codes: Mapping[str, int | None]) -> dict[str, dict[str, Any]]:
+    """What each stage of the run did. ``exit_codes``: the stages the executor started, each with
+    its exit status (None: it never finished). A stage that exited 0 says in its ``outcome.json``
+    whether it ran or was fresh; one that failed says why."""
+    outcomes: dict[str, dict[str, Any]] = {}
+    for name in run.order:
+        if name in run.skip:
+            outcomes[name] = {"status": "skipped"}
+            continue
+        code = exit_codes.get(name)
+        recorded = read_outcome(run.job.stage_dir(name), since=run.opened_at) or {}
+        if name not in exit_codes or code is None:
+            outcomes[name] = {"status": "not run"}
+        elif code == 0:
+            outcomes[name] = recorded if recorded.get("status") in FINISHED else {"status": "done"}
+        else:
+            outcomes[name] = {"status": f"failed ({code})", "error": recorded.get("error", "")}
+    return outcomes
+
+
+def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], wall_s: float) -> dict[str, Any]:
+    stages = []
+    for name in order:
+        status = outcomes.get(name, {}).get("status", "not run")
+        lock = read_lock(job.stage_dir(name)) if status in FINISHED else None  # else its timings are an older run's
+        timings = lock.timings if lock else {}
+        stages.append({
+            "stage": name,
+            "status": status,
+            "wall_s": timings.get("wall_s"),
+            "peak_rss_mb": timings.get("peak_rss_mb"),
+            "notes": (lock.report.get("notes", []) if lock else []),
+        })
+    summary: dict[str, Any] = {"job": job.id, "folder": str(job.root), "input": job.input_record().path,
+                               "wall_s": round(wall_s, 3), "stages": stages, "outputs": {}}
+    media_path = job.artifact_path("media_info")
+    if media_path.is_file():
+        info = MediaInfo.from_json(read_json(media_path))
+        summary["duration_s"] = info.duration_s
+    subs_path = job.artifact_path("subtitles")
+    if subs_path.is_file():
+        manifest = SubtitleManifest.from_json(read_json(subs_path))
+        summary["outputs"]["subtitles"] = [str(subs_path.parent / f.path) for f in manifest.files]
+        summary["cues"] = manifest.cue_count
+    qc_path = job.artifact_path("qc_report")
+    if qc_path.is_file():
+        summary["qc_issues"] = read_json(qc_path).get("cues_with_violations", 0)
+        summary["outputs"]["qc_report"] = str(qc_path)
+    mux_path = job.artifact_path("muxed_media")
+    if mux_path.is_file():
+        summary["outputs"]["media"] = str(mux_path.parent / MuxManifest.from_json(read_json(mux_path)).path)
+    return summary
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    out = sys.stdout
+    out.write(f"\njob {summary['job']}  ({summary['folder']})\n")
+    if "duration_s" in summary:
+        out.write(f"input {summary['input']}  duration {summary['duration_s']:.1f} s\n")
+    width = max([len(s["stage"]) for s in summary["stages"]] + [5]) + 2
+    out.write(f"{'stage':<{width}}{'status':<10}{'wall s':>8}{'peak MB':>9}\n")
+    for s in summary["stages"]:
+        wall = f"{s['wall_s']:.1f}" if s["wall_s"] is not None else "-"
+        peak = f"{s['peak_rss_mb']:.0f}" if s["peak_rss_mb"] is not None else "-"
+        out.write(f"{s['stage']:<{width}}{s['status']:<10}{wall:>8}{peak:>9}\n")
+        for note in s["notes"]:
+            out.write(f"    note: {note}\n")
+    out.write(f"total {summary['wall_s']:.1f} s\n")
+    outputs = summary["outputs"]
+    if outputs:
+        out.write("outputs:\n")
+        for path in outputs.get("subtitles", []):
+            out.write(f"  {path}\n")
+        if "media" in outputs:
+            out.write(f"  {outputs['media']}\n")
+        if "qc_report" in outputs:
+            out.write(f"  {outputs['qc_report']}  ({summary.get('qc_issues', 0)} cue(s) break a layout rule)\n")
+    out.flush()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """How a run ended: its exit status, its summary, and the one-line reason when it failed."""
+
+    exit_code: int
+    summary: dict[str, Any]
+    error: str | None = None  # "stopped at asr: asr: ...\n  <what to do>"
+    kept: bool = True  # False: the job folder was removed
+
+
+def _first_failure(run: JobRun, exit_codes: Mapping[str, int | None]) -> tuple[str, int | None] | None:
+    """The first stage (helpers such as the models seeder first, then graph order) that exited
+    non-zero; else the first that was started and never finished."""
+    names_in_order = [n for n in exit_codes if n not in run.order] + [n for n in run.order if n in exit_codes]
+    for name in names_in_order:
+        if exit_codes[name] not in (0, None):
+            return name, exit_codes[name]
+    return next(((n, None) for n in names_in_order if exit_codes[n] is None), None)
+
+
+def finish_job(run: JobRun, exit_codes: Mapping[str, int | None], *, interrupted: bool = False,
+               reasons: Mapping[str, str] | None = None, log_of: Callable[[str], Path] | None = None,
+               extra: dict[str, Any] | None = None) -> Finished:
+    """Summarize the run, print and write the summary, and after a failure or an interrupt keep
+    the job only if it is worth keeping. ``reasons``: a failed stage's one-line reason where its
+    ``outcome.json`` has none (a container that died before the stage started, say);
+    ``log_of(stage)``: where the executor kept a stage's log."""
+    wall_s = time.perf_counter() - run.started
+    outcomes = stage_outcomes(run, exit_codes)
+    summary = summarize(run.job, run.order, outcomes, wall_s)
+    summary.update(extra or {})
+    failure = _first_failure(run, exit_codes)
+    if failure or interrupted:
+        summary["outputs"] = {}  # what is there is an older run's
+    print_summary(summary)
+    if not failure and not interrupted:
+        atomic_write_json(run.job.root / SUMMARY_FILE, summary)
+        return Finished(0, summary)
+    kept = not discard(run)
+    if kept:
+        atomic_write_json(run.job.root / SUMMARY_FILE, summary)
+    again = f"rerun the same command to finish (finished stages are kept in {run.job.root})"
+    if interrupted and (failure is None or failure[1] is None):
+        return Finished(130, summary, f"interrupted; {again}" if kept else "interrupted; nothing was kept", kept)
+    name, code = failure
+    reason = (outcomes.get(name, {}).get("error") or (reasons or {}).get(name)
+              or (f"exit code {code}" if code is not None else "it never started"))
+    if kept:
+        where = (f"its log: {log_of(name)}; " if log_of else "") + f"fix the cause and {again}"
+    else:
+        where = "nothing was kept; fix the cause and rerun the same command"
+    return Finished(code if isinstance(code, int) and code > 0 else 1, summary, f"stopped at {name}: {reason}\n  {where}",
+                    kept)
