@@ -20,6 +20,24 @@ JOB = "job"  # pseudo-producer of the job's own inputs
 
 
 @dataclass(frozen=True)
+class AudioFormat:
+    """The samples of an audio artifact: demux writes this format, every reader checks it
+    (shared/audio.py). 16 kHz mono is what Whisper, Silero and pyannote take; 16-bit PCM
+    (soundfile's ``PCM_16``, ffmpeg's ``pcm_s16le``) keeps the file small and exact."""
+
+    sample_rate_hz: int = 16000
+    channels: int = 1
+    subtype: str = "PCM_16"
+
+    def describe(self) -> str:
+        layout = "mono" if self.channels == 1 else f"{self.channels}-channel"
+        return f"{self.sample_rate_hz / 1000:g} kHz {layout}"
+
+
+AUDIO_FORMAT = AudioFormat()
+
+
+@dataclass(frozen=True)
 class Artifact:
     """A file in the job folder: produced by ``stage`` as ``filename`` in its folder."""
 
@@ -28,6 +46,7 @@ class Artifact:
     filename: str
     description: str
     refines: str = ""  # an artifact this one is a better version of: its readers get this one when its stage runs
+    format: AudioFormat | None = None  # an audio artifact's samples
 
 
 @dataclass(frozen=True)
@@ -81,7 +100,8 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("media", JOB, "", "the input media file the job was created from"),
         Artifact("metadata", JOB, "metadata.json", "optional: title, synopsis, cast, places, terms, speaker names"),
         Artifact("glossary", JOB, "glossary.tsv", "optional: terms with their preferred spelling and aliases"),
-        Artifact("audio", "demux", "audio.wav", "16 kHz mono PCM WAV of the chosen audio stream"),
+        Artifact("audio", "demux", "audio.wav", f"{AUDIO_FORMAT.describe()} PCM WAV of the chosen audio stream",
+                 format=AUDIO_FORMAT),
         Artifact("media_info", "demux", "media.json", "duration, streams, languages, chosen stream"),
         Artifact("speech_regions", "silero-vad", "speech.json", "speech regions in seconds"),
         Artifact("refined_speech", "pyannote-vad", "speech.json", "silero's speech regions refined by a pyannote segmentation model"),
@@ -114,7 +134,7 @@ STAGES: tuple[StageSpec, ...] = (
         options_path="shared.options.demux:DemuxOptions",
         device="cpu",
         packages=(),
-        description="ffmpeg: the chosen audio stream as 16 kHz mono PCM, and media info",
+        description=f"ffmpeg: the chosen audio stream as {AUDIO_FORMAT.describe()} PCM, and media info",
     ),
     StageSpec(
         name="silero-vad",

@@ -1,20 +1,125 @@
 """Typed contents of the artifact files. Times are seconds (``*_s``), rounded
-to milliseconds when written; every record says how it was made
-(``producer``: stage, model, options)."""
+to milliseconds when written; every record says how it was made (its
+``producer``, a :class:`Producer` stamped by :func:`stamp`: stage, options,
+model, and the stage's own details)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shared.fsio import atomic_write_json, read_json
+from shared.options import to_dict
 
 SCHEMA_VERSION = 1
 
 
 def _ms(value: float) -> float:
     return round(float(value), 3)
+
+
+# --- how a record was made ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LanguageCodes:
+    """How a seq2seq MT model is told a language pair: recorded by the translation stage,
+    reused by the second pass."""
+
+    family: str = ""  # nllb, m2m100, mbart50, marian, generic
+    source: str = ""  # the source language as the model spells it ("" when the model does not take one)
+    target: str = ""
+    source_prefix: str = ""  # put before every source text (">>spa<< " for multi-target opus-mt)
+    forced_bos_token_id: int | None = None  # first decoder token (the target language), or None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LanguageCodes:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Producer:
+    """How a record was made (its ``producer``). Stages make one with :func:`stamp`.
+
+    Typed: what every stage may record (its name, its resolved options, its model's
+    identity) and what the second pass reads back from a translation (the backend,
+    the model's language codes per source language, the decoder's start token).
+    ``details`` holds each stage's own facts (asr's prompt record, counts, which
+    stage an input came from), written beside the fields; in JSON it is all one
+    object, and keys a reader does not know stay in ``details``, so older files load."""
+
+    stage: str = ""
+    options: dict[str, Any] | None = None
+    model: dict[str, Any] | None = None  # identity: name, path, source, revision, device, ...
+    backend: str = ""  # where a stage has several (translation: whisper, transformers)
+    codes: dict[str, LanguageCodes] = field(default_factory=dict)  # by source language (transformers)
+    decoder_start_token_id: int | None = None  # the MT model's (transformers)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_path(self) -> str:
+        """The folder the recorded model was loaded from ("" when none is recorded)."""
+        return str((self.model or {}).get("path") or "")
+
+    @property
+    def model_name(self) -> str:
+        """The name the recorded model was asked for ("" when none is recorded)."""
+        return str((self.model or {}).get("name") or "")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"stage": self.stage} if self.stage else {}
+        if self.model is not None:
+            data["model"] = self.model
+        if self.options is not None:
+            data["options"] = self.options
+        if self.backend:
+            data["backend"] = self.backend
+        if self.codes:
+            data["codes"] = {language: codes.to_json() for language, codes in self.codes.items()}
+        if self.decoder_start_token_id is not None:
+            data["decoder_start_token_id"] = self.decoder_start_token_id
+        return {**self.details, **data}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Producer:
+        rest = dict(data or {})
+        codes = rest.pop("codes", None) or {}
+        return cls(stage=str(rest.pop("stage", "") or ""), options=rest.pop("options", None),
+                   model=rest.pop("model", None), backend=str(rest.pop("backend", "") or ""),
+                   codes={language: LanguageCodes.from_json(c) for language, c in codes.items()},
+                   decoder_start_token_id=rest.pop("decoder_start_token_id", None), details=rest)
+
+
+def stamp(stage: str, options: Any = None, model: dict[str, Any] | None = None, *, backend: str = "",
+          codes: dict[str, LanguageCodes] | None = None, decoder_start_token_id: int | None = None,
+          **details: Any) -> Producer:
+    """A record's producer, made the one way: the stage's name, its resolved options (an options
+    dataclass, made JSON-ready here), its model's identity, and its own ``details`` (a Producer
+    among them, e.g. the one of the record it refines, is kept as its JSON)."""
+    if options is not None and not isinstance(options, dict):
+        options = to_dict(options)
+    details = {k: v.to_json() if isinstance(v, Producer) else v for k, v in details.items()}
+    return Producer(stage, options, model, backend, dict(codes or {}), decoder_start_token_id, details)
+
+
+class Stamped:
+    """Base of the records with a ``producer``: a dict given for it (a test's, an old file's)
+    becomes a :class:`Producer` once, at construction."""
+
+    producer: Producer  # each record declares it as a field
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.producer, Producer):
+            object.__setattr__(self, "producer", Producer.from_json(self.producer))
+
+
+# --- records -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -65,10 +170,10 @@ class Region:
 
 
 @dataclass(frozen=True)
-class SpeechRegions:
+class SpeechRegions(Stamped):
     regions: tuple[Region, ...]
     audio_duration_s: float
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     @property
     def speech_duration_s(self) -> float:
@@ -80,7 +185,7 @@ class SpeechRegions:
             "audio_duration_s": _ms(self.audio_duration_s),
             "speech_duration_s": _ms(self.speech_duration_s),
             "regions": [{"start_s": _ms(r.start_s), "end_s": _ms(r.end_s)} for r in self.regions],
-            "producer": self.producer,
+            "producer": self.producer.to_json(),
         }
 
     @classmethod
@@ -111,12 +216,12 @@ class Segment:
 
 
 @dataclass(frozen=True)
-class Transcript:
+class Transcript(Stamped):
     language: str
     language_probability: float
     audio_duration_s: float
     segments: tuple[Segment, ...]
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     @property
     def words(self) -> list[Word]:
@@ -146,7 +251,7 @@ class Transcript:
                 }
                 for s in self.segments
             ],
-            "producer": self.producer,
+            "producer": self.producer.to_json(),
         }
 
     @classmethod
@@ -179,16 +284,16 @@ class SubtitleFile:
 
 
 @dataclass(frozen=True)
-class SubtitleManifest:
+class SubtitleManifest(Stamped):
     files: tuple[SubtitleFile, ...]
     cue_count: int
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     def for_format(self, fmt: str) -> list[SubtitleFile]:
         return [f for f in self.files if f.format == fmt]
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "cue_count": self.cue_count, "producer": self.producer}
+        return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "cue_count": self.cue_count, "producer": self.producer.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "SubtitleManifest":
@@ -224,12 +329,12 @@ class TranslatedSegment:
 
 
 @dataclass(frozen=True)
-class Translation:
+class Translation(Stamped):
     """All segments translated into one language (``translation/<lang>.json``)."""
 
     language: str  # target, ISO 639-1
     segments: tuple[TranslatedSegment, ...]
-    producer: dict[str, Any] = field(default_factory=dict)  # stage, backend, model, the model's language codes
+    producer: Producer = field(default_factory=Producer)  # stage, backend, model, the model's language codes
 
     @property
     def text(self) -> str:
@@ -242,7 +347,7 @@ class Translation:
             item.update(start_s=_ms(s.start_s), end_s=_ms(s.end_s), terms=list(s.terms),
                         score=None if s.score is None else round(float(s.score), 4))
             segments.append(item)
-        return {"schema": SCHEMA_VERSION, "language": self.language, "segments": segments, "producer": self.producer}
+        return {"schema": SCHEMA_VERSION, "language": self.language, "segments": segments, "producer": self.producer.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Translation":
@@ -259,14 +364,14 @@ class TranslationFile:
 
 
 @dataclass(frozen=True)
-class TranslationManifest:
+class TranslationManifest(Stamped):
     """The translations a stage made, one file per target language; none when no targets were asked for."""
 
     files: tuple[TranslationFile, ...]
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "producer": self.producer}
+        return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "producer": self.producer.to_json()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TranslationManifest":
@@ -283,12 +388,12 @@ class LyricRegion:
 
 
 @dataclass(frozen=True)
-class LyricRegions:
+class LyricRegions(Stamped):
     """Song (music with singing) regions (``lyrics-detection/lyrics.json``)."""
 
     regions: tuple[LyricRegion, ...]
     audio_duration_s: float
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -298,7 +403,7 @@ class LyricRegions:
             "regions": [{"start_s": _ms(r.start_s), "end_s": _ms(r.end_s), "confidence": round(r.confidence, 3),
                          "audio_score": round(r.audio_score, 3),
                          "text_score": None if r.text_score is None else round(r.text_score, 3)} for r in self.regions],
-            "producer": self.producer,
+            "producer": self.producer.to_json(),
         }
 
     @classmethod

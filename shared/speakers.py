@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from shared.schema import SCHEMA_VERSION, Segment, Transcript, Word
+from shared.schema import SCHEMA_VERSION, Producer, Segment, Stamped, Transcript, Word
 
 # How a word got its speaker.
 INSIDE = "turn"  # within one speaker's turn
@@ -53,13 +53,13 @@ class Turn:
 
 
 @dataclass(frozen=True)
-class Diarization:
+class Diarization(Stamped):
     speakers: tuple[str, ...]  # labels, in order of first appearance
     turns: tuple[Turn, ...]  # sorted by start; turns of different speakers may overlap
     exclusive: tuple[Turn, ...]  # sorted, never overlapping: one speaker at a time
     overlaps: tuple[tuple[float, float], ...]  # sorted regions where two or more speakers talk
     audio_duration_s: float
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     @property
     def speech_duration_s(self) -> float:
@@ -80,7 +80,7 @@ class Diarization:
             "turns": [t.to_json() for t in self.turns],
             "exclusive": [t.to_json() for t in self.exclusive],
             "overlaps": [{"start_s": _ms(a), "end_s": _ms(b)} for a, b in self.overlaps],
-            "producer": self.producer,
+            "producer": self.producer.to_json(),
         }
 
     @classmethod
@@ -162,7 +162,7 @@ class SpeakerSegment:
 
 
 @dataclass(frozen=True)
-class SpeakerTranscript:
+class SpeakerTranscript(Stamped):
     language: str
     language_probability: float
     audio_duration_s: float
@@ -170,7 +170,7 @@ class SpeakerTranscript:
     names: dict[str, str]  # label -> name shown (metadata.json's speakers, else the label)
     timing: dict[str, Any]  # how word times were made: {"method": "whisperx-align" | "asr", ...}
     turns: tuple[Turn, ...] = ()  # the exclusive turns words were assigned from
-    producer: dict[str, Any] = field(default_factory=dict)
+    producer: Producer = field(default_factory=Producer)
 
     @property
     def words(self) -> list[SpeakerWord]:
@@ -204,7 +204,7 @@ class SpeakerTranscript:
             "assignments": {k: counts.get(k, 0) for k in ASSIGNMENTS},
             "turns": [t.to_json() for t in self.turns],
             "segments": [s.to_json() for s in self.segments],
-            "producer": self.producer,
+            "producer": self.producer.to_json(),
         }
 
     @classmethod

@@ -11,7 +11,8 @@ from shared.options import setting
 class DemuxOptions:
     """Audio extraction. ``audio_stream`` picks the audio track: ``auto`` takes
     the default (or first) audio stream, a number is the index among audio
-    streams (0 = first), anything else is a language code (``eng``/``en``)."""
+    streams (0 = first), anything else is a language code (``eng``/``en``).
+    The audio's format is not a setting: it is the graph's (``shared.graph.AUDIO_FORMAT``),
+    which every reader checks."""
 
     audio_stream: str = setting("auto", "AUDIO_STREAM", "audio track: auto, an index among audio streams (0 = first), or a language code")
-    sample_rate_hz: int = setting(16000, "DEMUX_SAMPLE_RATE_HZ", "sample rate of the extracted mono PCM audio")

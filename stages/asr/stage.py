@@ -11,20 +11,17 @@ import bisect
 from pathlib import Path
 from typing import Any
 
-from shared import schema
+from shared import audio, schema, whisper
 from shared.devices import ctranslate2_device
-from shared.errors import InputError, ModelNotFound, StageFailed
+from shared.errors import InputError
 from shared.log import get_logger
 from shared.models import resolve_whisper
-from shared.options import to_dict
 from shared.options.asr import AsrOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail
 
 log = get_logger("stages.asr")
-
-SAMPLE_RATE_HZ = 16000
 
 
 def resolve_device(options: AsrOptions) -> tuple[str, str]:
@@ -38,16 +35,11 @@ def model_identity(options: AsrOptions) -> dict[str, Any]:
 
 
 def load_model(options: AsrOptions):
-    from faster_whisper import BatchedInferencePipeline, WhisperModel
+    from faster_whisper import BatchedInferencePipeline
 
     resolved = resolve_whisper(options.model)
     device, compute_type = resolve_device(options)
-    log.info("loading %s (%s, %s) on %s/%s", resolved.name, resolved.source, resolved.path, device, compute_type)
-    try:
-        model = WhisperModel(resolved.path, device=device, compute_type=compute_type,
-                             cpu_threads=options.cpu_threads, local_files_only=True)
-    except (RuntimeError, ValueError, OSError) as err:
-        raise ModelNotFound(f"cannot load ASR model {resolved.name} from {resolved.path}: {err}") from None
+    model = whisper.load_model(resolved, device, compute_type, options.cpu_threads, what="ASR")
     return BatchedInferencePipeline(model=model), resolved, device, compute_type
 
 
@@ -58,22 +50,16 @@ CHUNKS_PER_WINDOW = 40  # at most 20 min of speech in memory at once, whatever t
 def read_regions(path: Path, regions: list[schema.Region]):
     """The samples of ``regions``, concatenated, read straight from the WAV (never the whole file)."""
     import numpy as np
-    import soundfile
 
-    with soundfile.SoundFile(path) as wav:
-        if wav.samplerate != SAMPLE_RATE_HZ or wav.channels != 1:
-            raise StageFailed(f"{path} is not 16 kHz mono (got {wav.samplerate} Hz, {wav.channels} channels)",
-                              "rerun demux")
-        spans = [(int(round(r.start_s * SAMPLE_RATE_HZ)), min(int(round(r.end_s * SAMPLE_RATE_HZ)), wav.frames))
-                 for r in regions]
-        audio = np.zeros(sum(max(0, b - a) for a, b in spans), dtype=np.float32)
+    with audio.AudioFile(path) as wav:
+        spans = [(wav.sample(r.start_s), min(wav.sample(r.end_s), wav.frames)) for r in regions]
+        samples = np.zeros(sum(max(0, b - a) for a, b in spans), dtype=np.float32)
         cursor = 0
         for start, end in spans:
             if end > start:
-                wav.seek(start)
-                got = wav.read(end - start, dtype="float32", out=audio[cursor:cursor + end - start])
+                got = wav.read(start, end, out=samples[cursor:cursor + end - start])
                 cursor += len(got)
-    return audio
+    return samples
 
 
 def _language_for(options: AsrOptions, is_multilingual: bool) -> str | None:
@@ -92,7 +78,7 @@ def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | Non
                    on_segment) -> tuple[list[schema.Segment], Any]:
     """One batched call over ``chunks``: their speech concatenated, silences cut out; times mapped back."""
     regions = [r for c in chunks for r in c.regions]
-    audio = read_regions(wav, regions)
+    samples = read_regions(wav, regions)
     clips, timelines, cursor = [], [], 0.0
     for chunk in chunks:
         clips.append({"start": cursor, "end": cursor + chunk.speech_s})
@@ -100,7 +86,7 @@ def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | Non
         cursor += chunk.speech_s
     clip_starts = [c["start"] for c in clips]
     segments_iter, info = pipeline.transcribe(
-        audio,
+        samples,
         language=language,
         task=options.task,
         beam_size=options.beam_size,
@@ -136,10 +122,8 @@ def transcribe(
     """Transcribe the speech regions window by window, then once more the speech at the end of
     any chunk that Whisper stopped short of. Returns segments (film times), language, its
     probability, and the seconds of speech decoded a second time."""
-    import soundfile
-
     language = _language_for(options, is_multilingual)
-    duration_s = soundfile.info(str(wav)).duration
+    duration_s = audio.duration_s(wav)
     regions = [schema.Region(max(0.0, r.start_s), min(r.end_s, duration_s)) for r in regions
                if min(r.end_s, duration_s) - max(0.0, r.start_s) > 0.01]  # regions never run past the audio
     chunks = group_regions(regions, options.max_chunk_duration_s)
@@ -242,10 +226,10 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
         segments, probability, retried_s = [], 0.0, 0.0
         notes.append("no speech found: the transcript is empty")
-    producer = {"stage": "asr", "engine": "faster-whisper BatchedInferencePipeline", "model": resolved.identity(),
-                "device": device, "compute_type": compute_type, "options": to_dict(options),
-                "prompt_passed": bool(decode_options.initial_prompt), "hotwords_passed": bool(decode_options.hotwords),
-                "prompt": prompt_record}
+    producer = schema.stamp("asr", options, resolved.identity(), engine="faster-whisper BatchedInferencePipeline",
+                            device=device, compute_type=compute_type,
+                            prompt_passed=bool(decode_options.initial_prompt),
+                            hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record)
     transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer)
     schema.write(outputs["transcript"], transcript)
     word_count = len(transcript.words)

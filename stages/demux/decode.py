@@ -45,7 +45,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from shared.ffmpeg import FFMPEG
+from shared.graph import AudioFormat
 
+FFMPEG_CODECS = {"PCM_16": "pcm_s16le"}  # soundfile's sample encoding -> ffmpeg's WAV codec
 CENTRE = "FC"
 FRONTS = {"FL", "FR", "FLC", "FRC", "WL", "WR"}
 SILENT = {"LFE", "LFE2"}
@@ -105,15 +107,15 @@ def downmix_filter(layout: str, channels: int) -> str | None:
     return "pan=mono|c0=" + "+".join(terms)
 
 
-def decode_args(media: Path, stream_index: int, out_wav: Path, sample_rate_hz: int, pan: str | None) -> list[str]:
-    """ffmpeg arguments (after the global ones) decoding one stream to mono s16 WAV."""
-    filters = ([pan] if pan else []) + [f"aresample={sample_rate_hz}:first_pts=0"]
+def decode_args(media: Path, stream_index: int, out_wav: Path, fmt: AudioFormat, pan: str | None) -> list[str]:
+    """ffmpeg arguments (after the global ones) decoding one stream to a WAV in format ``fmt``."""
+    filters = ([pan] if pan else []) + [f"aresample={fmt.sample_rate_hz}:first_pts=0"]
     return [
         "-i", str(media.absolute()),
         "-map", f"0:{stream_index}",
         "-af", ",".join(filters),
-        "-ac", "1", "-ar", str(sample_rate_hz),
-        "-c:a", "pcm_s16le",
+        "-ac", str(fmt.channels), "-ar", str(fmt.sample_rate_hz),
+        "-c:a", FFMPEG_CODECS[fmt.subtype],
         "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
         "-f", "wav", "-y", str(out_wav.absolute()),
     ]

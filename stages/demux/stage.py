@@ -1,4 +1,5 @@
-"""demux: probe the input, choose the audio stream, decode it to 16 kHz mono WAV."""
+"""demux: probe the input, choose the audio stream, decode it to a WAV in the graph's audio format
+(``shared.graph.AUDIO_FORMAT``: 16 kHz mono 16-bit PCM)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from shared import schema
 from shared.errors import InputError, StageFailed
 from shared.ffmpeg import ffmpeg_version, run_ffmpeg
+from shared.graph import AUDIO_FORMAT
 from shared.log import get_logger
 from shared.options.demux import DemuxOptions
 from shared.progress import ProgressHook, no_progress
@@ -33,8 +35,6 @@ def wav_duration_s(path: Path) -> float:
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DemuxOptions,
         hook: ProgressHook = no_progress) -> StageReport:
     media = inputs["media"]
-    if options.sample_rate_hz < 8000:
-        raise InputError(f"DEMUX_SAMPLE_RATE_HZ={options.sample_rate_hz} is too low", "use 16000 (what Whisper expects)")
     probed = probe(media)
     if probed.duration_s is not None and probed.duration_s <= 0:
         raise InputError(f"{media.name} has zero duration", "the file holds no media; export or copy it again")
@@ -45,10 +45,10 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DemuxOptions
     position, stream = choose_audio_stream(probed.streams, options.audio_stream)
     layout = probed.channel_layouts.get(stream.index, "")
     pan = decode.downmix_filter(layout, stream.channels)
-    log.info("decoding audio stream %d (#%d in the file: %s) to %d Hz mono%s", position, stream.index,
-             describe_stream(stream), options.sample_rate_hz, f" with centre-weighted {layout} downmix" if pan else "")
+    log.info("decoding audio stream %d (#%d in the file: %s) to %s%s", position, stream.index,
+             describe_stream(stream), AUDIO_FORMAT.describe(), f" with centre-weighted {layout} downmix" if pan else "")
 
-    run_ffmpeg(decode.decode_args(media, stream.index, outputs["audio"], options.sample_rate_hz, pan),
+    run_ffmpeg(decode.decode_args(media, stream.index, outputs["audio"], AUDIO_FORMAT, pan),
                probed.duration_s, hook, step="decoding", what=f"ffmpeg decoding audio stream #{stream.index} of {media.name}")
     try:
         audio_s = wav_duration_s(outputs["audio"])
@@ -88,7 +88,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DemuxOptions
             "channel_layout": layout,
             "downmix": pan or "ffmpeg -ac 1",
             "language": stream.language,
-            "sample_rate_hz": options.sample_rate_hz,
+            "sample_rate_hz": AUDIO_FORMAT.sample_rate_hz,
         },
         notes=notes,
     )

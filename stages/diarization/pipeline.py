@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from shared.audio import SAMPLE_RATE_HZ
 from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.models import (CAMPPLUS, PYANNOTE_SEGMENTATION, ResolvedModel, resolve_diarization_pipeline,
@@ -27,7 +28,6 @@ from shared.models import (CAMPPLUS, PYANNOTE_SEGMENTATION, ResolvedModel, resol
 from shared.options.diarization import DiarizationOptions
 from shared.speakers import Turn
 
-SAMPLE_RATE_HZ = 16000
 MIN_CLUSTER_SIZE = 12  # pyannote's default for agglomerative clustering
 
 

@@ -14,11 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shared import schema
-from shared.errors import StageFailed
+from shared import audio, schema
 from shared.fsio import atomic_write_text
 from shared.log import get_logger
-from shared.options import to_dict
 from shared.options.diarization import DiarizationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.speakers import Diarization, to_rttm
@@ -29,7 +27,6 @@ from stages.diarization.turns import exclusive_view, mask_turns, overlap_regions
 log = get_logger("stages.diarization")
 
 STAGE = "diarization"
-SAMPLE_RATE_HZ = 16000
 RTTM_URI = "audio"
 
 
@@ -38,19 +35,14 @@ def model_identity(options: DiarizationOptions) -> dict[str, Any]:
 
 
 def read_audio(path: Path):
-    """(1, samples) float32 tensor of the demuxed 16 kHz mono WAV."""
-    import soundfile
+    """(1, samples) float32 tensor of the demuxed audio."""
     import torch
 
-    with soundfile.SoundFile(path) as wav:
-        if wav.samplerate != SAMPLE_RATE_HZ or wav.channels != 1:
-            raise StageFailed(f"{path} is not 16 kHz mono (got {wav.samplerate} Hz, {wav.channels} channels)", "rerun demux")
-        samples = wav.read(dtype="float32", always_2d=False)
-    return torch.from_numpy(samples).unsqueeze(0)
+    return torch.from_numpy(audio.read_all(path)).unsqueeze(0)
 
 
 def make_record(turns, exclusive, regions, options: DiarizationOptions, duration_s: float,
-                producer: dict[str, Any]) -> Diarization:
+                producer: schema.Producer) -> Diarization:
     """The Diarization record from raw pipeline turns (pure: no model)."""
     turns = sort_turns(turns)
     exclusive = sort_turns(exclusive) if exclusive is not None else exclusive_view(turns)
@@ -69,15 +61,14 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DiarizationO
     speech = schema.load(speech_path, schema.SpeechRegions)
     choice = pipelines.choose(options)
     notes: list[str] = []
-    producer: dict[str, Any] = {"stage": STAGE, "model": choice.identity(), "options": to_dict(options),
-                                "speech_regions_from": speech.producer.get("stage", "")}
-    metrics: dict[str, Any] = {"pipeline": choice.kind, "speech_regions_from": producer["speech_regions_from"]}
+    made: dict[str, Any] = {"speech_regions_from": speech.producer.stage}
+    metrics: dict[str, Any] = {"pipeline": choice.kind, "speech_regions_from": speech.producer.stage}
     if not speech.regions:
         turns, exclusive = [], []
         notes.append("no speech regions: no speakers (the pipeline was not run)")
     else:
         device = pipelines.resolve_device(options.device)
-        producer["device"] = metrics["device"] = device
+        made["device"] = metrics["device"] = device
         t0 = time.perf_counter()
         pipeline = pipelines.load(choice, options, device)
         waveform = read_audio(inputs["audio"])
@@ -85,10 +76,11 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DiarizationO
         turns, exclusive = pipelines.diarize(pipeline, waveform, bounds,
                                              lambda step, done, total: hook(step, done, total))
         t2 = time.perf_counter()
-        duration_s = waveform.shape[1] / SAMPLE_RATE_HZ
+        duration_s = waveform.shape[1] / audio.SAMPLE_RATE_HZ
         metrics.update(load_s=round(t1 - t0, 3), inference_s=round(t2 - t1, 3),
                        real_time_factor=round((t2 - t1) / duration_s, 4) if duration_s else 0.0)
-    record = make_record(turns, exclusive, speech.regions, options, speech.audio_duration_s, producer)
+    record = make_record(turns, exclusive, speech.regions, options, speech.audio_duration_s,
+                         schema.stamp(STAGE, options, choice.identity(), **made))
     schema.write(outputs["diarization"], record)
     atomic_write_text(outputs["diarization_rttm"], to_rttm(record.turns, RTTM_URI))
     atomic_write_text(outputs["exclusive_rttm"], to_rttm(record.exclusive, RTTM_URI))

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-SAMPLE_RATE_HZ = 16000
+from shared.audio import SAMPLE_RATE_HZ, AudioFile
+
 HOP = 160  # 10 ms
 FRAME = 640  # 40 ms
 FFT = 1024
@@ -85,20 +86,16 @@ def _frame_block(x: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def frame_features(wav: Path) -> tuple[Frames, float]:
-    """Frame features of a 16 kHz mono WAV, and its duration in seconds."""
-    import soundfile
-
+    """Frame features of the demuxed audio, and its duration in seconds (StageFailed unless
+    the file is in the graph's audio format)."""
     rms, harm, f0, flat, flux = [], [], [], [], []
     previous_logmag = None
-    with soundfile.SoundFile(wav) as f:
-        if f.samplerate != SAMPLE_RATE_HZ or f.channels != 1:
-            raise ValueError(f"{wav} is not 16 kHz mono")
-        duration = f.frames / SAMPLE_RATE_HZ
+    with AudioFile(wav) as f:
+        duration = f.duration_s
         block = int(BLOCK_S * SAMPLE_RATE_HZ)  # a multiple of HOP
         start = 0
         while start < f.frames:
-            f.seek(start)
-            x = f.read(min(block + FRAME - HOP, f.frames - start), dtype="float32")
+            x = f.read(start, start + block + FRAME - HOP)
             if len(x) < FRAME:
                 break
             r, h, p, fl, logmag = _frame_block(x)

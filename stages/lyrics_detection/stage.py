@@ -13,9 +13,8 @@ from typing import Any
 import numpy as np
 
 from shared import schema
-from shared.errors import InputError, StageFailed
+from shared.errors import InputError
 from shared.log import get_logger
-from shared.options import to_dict
 from shared.options.lyrics_detection import LyricsDetectionOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
@@ -43,10 +42,7 @@ def model_identity(options: LyricsDetectionOptions) -> dict[str, Any]:
 def detect(wav: Path, transcript: schema.Transcript, options: LyricsDetectionOptions,
            hook: ProgressHook = no_progress) -> tuple[list[schema.LyricRegion], dict[str, Any]]:
     hook("analysing audio", 0, 3)
-    try:
-        frames, duration_s = features.frame_features(wav)
-    except ValueError as err:
-        raise StageFailed(str(err), "rerun demux") from None
+    frames, duration_s = features.frame_features(wav)
     hook("analysing audio", 1, 3)
     windows = features.window_features(frames, duration_s)
     audio = score.audio_scores(windows)
@@ -66,7 +62,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: LyricsDetect
     check_options(options)
     transcript = schema.load(inputs["transcript"], schema.Transcript)
     regions, stats = detect(inputs["audio"], transcript, options, hook)
-    producer = {"stage": "lyrics-detection", "method": model_identity(options), "options": to_dict(options)}
+    producer = schema.stamp("lyrics-detection", options, method=model_identity(options))
     schema.write(outputs["lyrics"], schema.LyricRegions(tuple(regions), stats["duration_s"], producer))
     total = sum(r.end_s - r.start_s for r in regions)
     log.info("%d song region(s), %.1f s of %.1f s", len(regions), total, stats["duration_s"])

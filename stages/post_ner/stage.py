@@ -19,7 +19,6 @@ from shared.fsio import atomic_write_json, read_json
 from shared.log import get_logger
 from shared.metadata import load_glossary, load_metadata
 from shared.models import ResolvedModel, resolve_spacy
-from shared.options import to_dict
 from shared.options.post_ner import PostNerOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
@@ -96,16 +95,16 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: PostNerOptio
     result = correct(transcript, forms, nlp, stop_words, options.min_score, options.max_ngram_words,
                      options.low_probability)
     hook("matching names", 1, 1)
-    producer = {"stage": "post-ner", "engine": "spaCy NER + rapidfuzz", "spacy": model.identity() if model else None,
-                "options": to_dict(options), "names_from": origin, "corrections": len(result.corrections),
-                "asr": transcript.producer}
+    about = {"engine": "spaCy NER + rapidfuzz", "spacy": model.identity() if model else None, "names_from": origin,
+             "corrections": len(result.corrections)}
+    producer = schema.stamp("post-ner", options, **about, asr=transcript.producer)
     corrected = schema.Transcript(result.transcript.language, result.transcript.language_probability,
                                   result.transcript.audio_duration_s, result.transcript.segments, producer)
     schema.write(outputs["corrected_transcript"], corrected)
     atomic_write_json(outputs["corrections"], {
         "schema": schema.SCHEMA_VERSION, "names_from": origin, "known_forms": len(forms),
         "min_score": options.min_score, "corrections": result.corrections, "near_misses": result.near_misses,
-        "producer": {k: v for k, v in producer.items() if k != "asr"},
+        "producer": schema.stamp("post-ner", options, **about).to_json(),
     })
     if result.corrections:
         shown = ", ".join(f"{c['original']!r}->{c['corrected']!r}" for c in result.corrections[:5])

@@ -18,10 +18,9 @@ from shared.fsio import atomic_write_json
 from shared.log import get_logger
 from shared.metadata import load_glossary, load_metadata
 from shared.models import ResolvedModel, resolve_spacy, resolve_whisper
-from shared.options import to_dict
 from shared.options.pre_ner import PreNerOptions
 from shared.progress import ProgressHook, no_progress
-from shared.schema import SCHEMA_VERSION
+from shared.schema import SCHEMA_VERSION, stamp
 from shared.stage import StageReport, follow_links
 from stages.pre_ner import entities as ents
 from stages.pre_ner.prompt import WHISPER_PROMPT_TOKENS, build
@@ -103,8 +102,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: PreNerOption
     if prompt.left_out:
         notes.append(f"{len(prompt.left_out)} name(s) did not fit the {options.max_prompt_tokens}-token prompt "
                      f"budget (see prompt.json left_out)")
-    producer = {"stage": "pre-ner", "spacy": nlp_model.identity() if nlp_model else None,
-                "options": to_dict(options), "inputs": sorted(k for k in inputs if k in ("metadata", "glossary"))}
+    producer = stamp("pre-ner", options, spacy=nlp_model.identity() if nlp_model else None,
+                     inputs=sorted(k for k in inputs if k in ("metadata", "glossary"))).to_json()
     atomic_write_json(outputs["entities"], {
         "schema": SCHEMA_VERSION, "language": language,
         "entities": [e.to_json() for e in entities], "producer": producer,

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from shared import schema
+from shared.audio import SAMPLE_RATE_HZ, AudioFile
 from shared.devices import torch_device
-from shared.errors import InputError, ModelNotFound, StageFailed
+from shared.errors import InputError, ModelNotFound
 from shared.log import get_logger
 from shared.models import resolve_pyannote_segmentation
-from shared.options import to_dict
 from shared.options.pyannote_vad import PyannoteVadOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
@@ -29,7 +29,6 @@ from stages.pyannote_vad.spans import clip, to_regions, windows
 log = get_logger("stages.pyannote_vad")
 
 STAGE = "pyannote-vad"
-SAMPLE_RATE_HZ = 16000
 ONSET, OFFSET = 0.5, 0.363  # for non-powerset models, as whisperx uses its bundled weights
 
 
@@ -72,14 +71,11 @@ def load_pipeline(options: PyannoteVadOptions, device: str):
     return pipeline, resolved
 
 
-def read_span(wav, start_s: float, end_s: float):
-    """(1, samples) float32 tensor of [start_s, end_s) from an open soundfile."""
+def read_span(wav: AudioFile, start_s: float, end_s: float):
+    """(1, samples) float32 tensor of [start_s, end_s) from the open audio."""
     import torch
 
-    a = int(round(start_s * SAMPLE_RATE_HZ))
-    b = min(int(round(end_s * SAMPLE_RATE_HZ)), wav.frames)
-    wav.seek(a)
-    return torch.from_numpy(wav.read(max(0, b - a), dtype="float32", always_2d=False)).unsqueeze(0)
+    return torch.from_numpy(wav.read_s(start_s, end_s)).unsqueeze(0)
 
 
 def speech_in(pipeline, waveform) -> list[tuple[float, float]]:
@@ -90,15 +86,11 @@ def speech_in(pipeline, waveform) -> list[tuple[float, float]]:
 
 def refine(audio: Path, speech: schema.SpeechRegions, options: PyannoteVadOptions,
            hook: ProgressHook = no_progress) -> tuple[schema.SpeechRegions, dict[str, Any]]:
-    import soundfile
-
     check_options(options)
     device = resolve_device(options.device)
     pipeline, resolved = load_pipeline(options, device)
-    with soundfile.SoundFile(audio) as wav:
-        if wav.samplerate != SAMPLE_RATE_HZ or wav.channels != 1:
-            raise StageFailed(f"{audio} is not 16 kHz mono (got {wav.samplerate} Hz, {wav.channels} channels)", "rerun demux")
-        duration_s = wav.frames / SAMPLE_RATE_HZ
+    with AudioFile(audio) as wav:
+        duration_s = wav.duration_s
         if options.combine == "pyannote":
             spans = [(0.0, duration_s)] if duration_s > 0 else []
         else:
@@ -112,9 +104,9 @@ def refine(audio: Path, speech: schema.SpeechRegions, options: PyannoteVadOption
             hook("segmentation", done_s, total_s)
         inference_s = time.perf_counter() - t0
     regions = to_regions(found)
-    record = schema.SpeechRegions(regions, speech.audio_duration_s or duration_s, {
-        "stage": STAGE, "model": resolved.identity(), "device": device, "options": to_dict(options),
-        "refines": speech.producer.get("stage", "silero-vad"), "windows": len(spans)})
+    record = schema.SpeechRegions(regions, speech.audio_duration_s or duration_s, schema.stamp(
+        STAGE, options, resolved.identity(), device=device, refines=speech.producer.stage or "silero-vad",
+        windows=len(spans)))
     metrics = {
         "windows": len(spans), "window_s": round(total_s, 3), "regions": len(regions),
         "speech_duration_s": round(record.speech_duration_s, 3),
@@ -135,4 +127,4 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: PyannoteVadO
     log.info("%d refined regions, %.1f s of speech (silero: %.1f s) from %d windows in %.1f s",
              metrics["regions"], metrics["speech_duration_s"], metrics["silero_speech_duration_s"],
              metrics["windows"], metrics["inference_s"])
-    return StageReport(model=record.producer["model"], metrics=metrics, notes=notes)
+    return StageReport(model=record.producer.model, metrics=metrics, notes=notes)

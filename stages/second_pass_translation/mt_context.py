@@ -10,92 +10,56 @@ The model and its language codes are the ones the first pass recorded.
 
 from __future__ import annotations
 
-from typing import Any
-
 from shared.devices import torch_device
-from shared.errors import ModelNotFound
 from shared.log import get_logger
 from shared.models import ResolvedModel
+from shared.schema import LanguageCodes
+from shared.seq2seq import Seq2SeqModel
 
 log = get_logger("stages.second_pass_translation.mt")
-
-MAX_SOURCE_TOKENS = 400
 
 
 def pick_device(option: str) -> str:
     return torch_device(option, "SECOND_PASS_DEVICE")
 
 
-class MTContext:
+class MTContext(Seq2SeqModel):
     def __init__(self, resolved: ResolvedModel, device: str = "auto", cpu_threads: int = 0):
-        import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+        super().__init__(resolved, pick_device(device), cpu_threads)
 
-        self.resolved = resolved
-        self.device = pick_device(device)
-        if cpu_threads > 0:
-            torch.set_num_threads(cpu_threads)
-        dtype = torch.float16 if self.device == "cuda" else torch.float32
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(resolved.path, local_files_only=True)
-            self.model = AutoModelForSeq2SeqLM.from_pretrained(resolved.path, local_files_only=True, dtype=dtype)
-        except (OSError, ValueError, KeyError) as err:
-            raise ModelNotFound(f"cannot load translation model {resolved.name} from {resolved.path}: "
-                                f"{str(err).splitlines()[0]}") from None
-        self.model.to(self.device).eval()
+    def _source(self, text: str, codes: LanguageCodes):
+        return self.encode([text], codes)
 
-    def identity(self) -> dict[str, Any]:
-        return {**self.resolved.identity(), "device": self.device}
+    def _tokens(self, text: str) -> list[int]:
+        return self.target_tokens(text.strip()) if text.strip() else []
 
-    def _eos(self) -> int:
-        eos = self.model.generation_config.eos_token_id
-        if eos is None:
-            eos = self.model.config.eos_token_id
-        return eos if isinstance(eos, int) else list(eos)[0]
-
-    def _source(self, text: str, codes: dict[str, Any]):
-        if codes.get("source") and hasattr(self.tokenizer, "src_lang"):
-            self.tokenizer.src_lang = codes["source"]
-        if codes.get("target") and hasattr(self.tokenizer, "tgt_lang"):
-            self.tokenizer.tgt_lang = codes["target"]
-        limit = min(MAX_SOURCE_TOKENS, int(getattr(self.model.config, "max_position_embeddings", 1024) or 1024))
-        encoded = self.tokenizer([codes.get("source_prefix", "") + text], return_tensors="pt", truncation=True,
-                                 max_length=limit)
-        return {k: encoded[k].to(self.device) for k in ("input_ids", "attention_mask")}
-
-    def target_tokens(self, text: str) -> list[int]:
-        if not text.strip():
-            return []
-        return list(self.tokenizer(text_target=text.strip(), add_special_tokens=False)["input_ids"])
-
-    def _start(self, context_translation: str, codes: dict[str, Any], decoder_start: int | None) -> list[int]:
+    def _start(self, context_translation: str, codes: LanguageCodes, decoder_start: int | None) -> list[int]:
         start = [decoder_start if decoder_start is not None else self.model.config.decoder_start_token_id]
-        if codes.get("forced_bos_token_id") is not None:
-            start.append(int(codes["forced_bos_token_id"]))
-        return start + self.target_tokens(context_translation)
+        if codes.forced_bos_token_id is not None:
+            start.append(int(codes.forced_bos_token_id))
+        return start + self._tokens(context_translation)
 
-    def translate(self, context_source: str, source: str, context_translation: str, codes: dict[str, Any],
+    def translate(self, context_source: str, source: str, context_translation: str, codes: LanguageCodes,
                   decoder_start: int | None, beam_size: int) -> str:
         """The segment's translation, continuing the forced translation of its context."""
         import torch
 
         inputs = self._source((context_source + " " + source).strip(), codes)
         start = self._start(context_translation, codes, decoder_start)
-        limit = int(getattr(self.model.config, "max_position_embeddings", 1024) or 1024)
-        max_new = max(1, min(limit - len(start) - 1, int(len(self.target_tokens(source)) * 2.5) + 10))
+        max_new = max(1, min(self.max_positions() - len(start) - 1, int(len(self._tokens(source)) * 2.5) + 10))
         with torch.inference_mode():
             out = self.model.generate(**inputs, decoder_input_ids=torch.tensor([start], device=self.device),
                                       num_beams=max(1, beam_size), max_new_tokens=max_new)
         return " ".join(self.tokenizer.decode(out[0][len(start):], skip_special_tokens=True).split())
 
-    def score(self, context_source: str, source: str, context_translation: str, codes: dict[str, Any],
+    def score(self, context_source: str, source: str, context_translation: str, codes: LanguageCodes,
               decoder_start: int | None, candidate: str) -> float | None:
         import torch
 
-        tokens = self.target_tokens(candidate)
+        tokens = self._tokens(candidate)
         if not tokens:
             return None
-        tokens.append(self._eos())
+        tokens.append(self.eos_ids()[0])
         inputs = self._source((context_source + " " + source).strip(), codes)
         start = self._start(context_translation, codes, decoder_start)
         decoder = torch.tensor([start + tokens[:-1]], device=self.device)

@@ -20,7 +20,6 @@ from shared import schema
 from shared.errors import InputError
 from shared.log import get_logger
 from shared.models import ModelNotFound, resolve_mt_model
-from shared.options import to_dict
 from shared.options.second_pass_translation import SecondPassTranslationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
@@ -28,6 +27,7 @@ from stages.second_pass_translation import judge
 
 log = get_logger("stages.second_pass_translation")
 
+STAGE = "second-pass-translation"
 CONTEXT_GAP_S = 20.0  # a longer silence (a scene change) ends the context
 NOTHING_NOTE = "the first pass made no translations (no TARGET_LANGUAGES): nothing to refine"
 
@@ -78,23 +78,24 @@ class Refiner:
 
     def __init__(self, translation: schema.Translation, wav: Path, options: SecondPassTranslationOptions):
         self.producer = translation.producer
-        self.backend = self.producer.get("backend")
+        self.backend = self.producer.backend
         self.wav = wav
         self.options = options
-        model = self.producer.get("model", {})
         if self.backend == "whisper":
             from stages.second_pass_translation.whisper_context import WhisperContext
 
-            self.engine = WhisperContext(model.get("path") or model.get("name", "base"), options.device,
-                                         options.cpu_threads)
-            self.names = self.producer.get("prompt", "")
+            model = self.producer.model_path or self.producer.model_name or "base"
+            self.engine = WhisperContext(model, options.device, options.cpu_threads)
+            self.names = str(self.producer.details.get("prompt") or "")  # the names the first pass prompted with
         elif self.backend == "transformers":
             from stages.second_pass_translation.mt_context import MTContext
 
             try:
-                resolved = resolve_mt_model(model["path"])
-            except (KeyError, ModelNotFound):
-                resolved = resolve_mt_model(model.get("name", ""))
+                resolved = resolve_mt_model(self.producer.model_path or self.producer.model_name)
+            except ModelNotFound:
+                if not self.producer.model_path:
+                    raise
+                resolved = resolve_mt_model(self.producer.model_name)  # the folder moved: found by name
             self.engine = MTContext(resolved, options.device, options.cpu_threads)
         else:
             raise InputError(f"translation/{translation.language}.json names no backend the second pass knows "
@@ -115,11 +116,11 @@ class Refiner:
             text, _ = engine.translate(encoded, seg.source_language, previous, self.options.beam_size)
             return (text, engine.score(encoded, frames, seg.source_language, previous, seg.text),
                     engine.score(encoded, frames, seg.source_language, previous, text))
-        codes = self.producer.get("codes", {}).get(seg.source_language)
+        codes = self.producer.codes.get(seg.source_language)
         if codes is None:
             raise InputError(f"the first pass recorded no language codes for {seg.source_language}",
                              "rerun the translation stage")
-        start = self.producer.get("decoder_start_token_id")
+        start = self.producer.decoder_start_token_id
         ctx_source = " ".join(segments[j].source_text.strip() for j in context)
         ctx_translation = " ".join(segments[j].text.strip() for j in context)
         text = self.engine.translate(ctx_source, seg.source_text.strip(), ctx_translation, codes, start,
@@ -171,9 +172,13 @@ def refine(translation: schema.Translation, wav: Path, options: SecondPassTransl
         if seg.method != "translated":
             out[i] = dataclasses.replace(seg, info={**seg.info, "pass": "first", "reason": f"method {seg.method}: "
                                                     "nothing to refine"})
-    producer = {**translation.producer, "stage": "second-pass-translation", "first_pass_producer": translation.producer,
-                "refined_by": refiner.identity() if refiner else None, "options": to_dict(options)}
-    return schema.Translation(translation.language, tuple(out), producer), {**chosen, "reasons": reasons}
+    first = translation.producer
+    refined_by = refiner.identity() if refiner else None
+    producer = schema.stamp(STAGE, options, first.model, backend=first.backend, codes=first.codes,
+                            decoder_start_token_id=first.decoder_start_token_id,
+                            **first.details, first_pass_producer=first, refined_by=refined_by)
+    return schema.Translation(translation.language, tuple(out), producer), {**chosen, "reasons": reasons,
+                                                                              "refined_by": refined_by}
 
 
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SecondPassTranslationOptions,
@@ -181,9 +186,9 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SecondPassTr
     check_options(options)
     manifest = schema.load(inputs["translations"], schema.TranslationManifest)
     folder = outputs["refined_translations"].parent
-    base = {"stage": "second-pass-translation", "options": to_dict(options)}
     if not manifest.files:
-        schema.write(outputs["refined_translations"], schema.TranslationManifest((), {**base, "note": NOTHING_NOTE}))
+        schema.write(outputs["refined_translations"],
+                     schema.TranslationManifest((), schema.stamp(STAGE, options, note=NOTHING_NOTE)))
         return StageReport(metrics={"languages": 0})  # the translation stage's note already says why
     files, metrics, models = [], {}, {}
     for entry in manifest.files:
@@ -192,10 +197,11 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SecondPassTr
         refined, counts = refine(first, inputs["audio"], options, hook)
         schema.write(folder / entry.path, refined)
         files.append(dataclasses.replace(entry))
-        models[entry.language] = refined.producer.get("refined_by")
+        models[entry.language] = counts["refined_by"]
         metrics[entry.language] = {"kept_first": counts["first"], "kept_second": counts["second"],
                                    "reasons": counts["reasons"], "wall_s": round(time.perf_counter() - started, 3)}
         log.info("%s: second pass kept in %d segment(s), first pass in %d", entry.language, counts["second"],
                  counts["first"])
-    schema.write(outputs["refined_translations"], schema.TranslationManifest(tuple(files), base))
+    schema.write(outputs["refined_translations"],
+                 schema.TranslationManifest(tuple(files), schema.stamp(STAGE, options)))
     return StageReport(model=models, metrics={"languages": len(files), **metrics})

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.errors import ModelNotFound, StageFailed
+from shared.audio import AUDIO_FORMAT, AudioFile
+from shared.errors import ModelNotFound
 from shared.progress import ProgressHook, no_progress
 
-SAMPLE_RATE_HZ = 16000
-FRAME_SAMPLES = 512  # 32 ms at 16 kHz
+FRAME_SAMPLES = 512  # 32 ms at 16 kHz: the frame the model was trained on
 CONTEXT_SAMPLES = 64
 STATE_SHAPE = (1, 1, 128)
 BLOCK_FRAMES = 512  # frames per model call (about 16 s of audio)
@@ -49,19 +49,13 @@ def cpu_count() -> int:
 
 
 def audio_info(path: Path) -> AudioInfo:
-    """Length and format of the WAV; StageFailed unless it is 16 kHz mono."""
-    import soundfile
+    """Length and format of the WAV (StageFailed unless it is in the graph's audio format)."""
+    with AudioFile(path) as audio:
+        return _info(audio)
 
-    try:
-        info = soundfile.info(str(path))
-    except (RuntimeError, OSError) as err:  # soundfile's LibsndfileError is a RuntimeError
-        raise StageFailed(f"cannot read audio {path}: {err}", "rerun demux") from None
-    if info.samplerate != SAMPLE_RATE_HZ or info.channels != 1:
-        raise StageFailed(
-            f"{path} is not 16 kHz mono (got {info.samplerate} Hz, {info.channels} channels)",
-            "rerun demux to extract 16 kHz mono PCM",
-        )
-    return AudioInfo(int(info.frames), int(info.samplerate), int(info.channels))
+
+def _info(audio: AudioFile) -> AudioInfo:
+    return AudioInfo(audio.frames, audio.sample_rate_hz, AUDIO_FORMAT.channels)
 
 
 def load_session(model_path: str, threads: int | None = None):
@@ -95,22 +89,6 @@ def frame_windows(context: np.ndarray, samples: np.ndarray, frames: int) -> np.n
     return np.ascontiguousarray(rows[:frames])
 
 
-def _open(path: Path):
-    import soundfile
-
-    try:
-        return soundfile.SoundFile(str(path))
-    except (RuntimeError, OSError) as err:
-        raise StageFailed(f"cannot read audio {path}: {err}", "rerun demux") from None
-
-
-def _read(wav, path: Path, count: int) -> np.ndarray:
-    try:
-        return wav.read(count, dtype="float32", always_2d=False)
-    except (RuntimeError, OSError) as err:
-        raise StageFailed(f"cannot read audio {path}: {err}", "rerun demux") from None
-
-
 def speech_probabilities(
     path: Path,
     session,
@@ -118,19 +96,20 @@ def speech_probabilities(
     hook: ProgressHook = no_progress,
 ) -> tuple[np.ndarray, AudioInfo]:
     """One speech probability per 32 ms frame of the WAV at ``path`` (read block by block)."""
-    info = audio_info(path)
-    total = info.frames
-    probs = np.empty(total, dtype=np.float32)
-    h = np.zeros(STATE_SHAPE, dtype=np.float32)
-    c = np.zeros(STATE_SHAPE, dtype=np.float32)
-    context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
-    done = 0
-    hook("frames", 0, total)
-    with _open(path) as wav:
+    with AudioFile(path) as wav:
+        info = _info(wav)
+        total = info.frames
+        probs = np.empty(total, dtype=np.float32)
+        h = np.zeros(STATE_SHAPE, dtype=np.float32)
+        c = np.zeros(STATE_SHAPE, dtype=np.float32)
+        context = np.zeros(CONTEXT_SAMPLES, dtype=np.float32)
+        done = position = 0
+        hook("frames", 0, total)
         while done < total:
-            samples = _read(wav, path, block_frames * FRAME_SAMPLES)
+            samples = wav.read(position, position + block_frames * FRAME_SAMPLES)
             if len(samples) == 0:
                 break  # the header promised more than the file holds: the rest counts as silence
+            position += len(samples)
             frames = min(-(-len(samples) // FRAME_SAMPLES), total - done)
             samples = samples[:frames * FRAME_SAMPLES]
             rows = frame_windows(context, samples, frames)

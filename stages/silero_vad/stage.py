@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from shared import schema
+from shared.audio import SAMPLE_RATE_HZ
 from shared.log import get_logger
 from shared.models import resolve_silero
-from shared.options import to_dict
 from shared.options.silero_vad import SileroVadOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.silero_vad.probabilities import FRAME_SAMPLES, SAMPLE_RATE_HZ, cpu_count, load_session, speech_probabilities
+from stages.silero_vad.probabilities import FRAME_SAMPLES, cpu_count, load_session, speech_probabilities
 from stages.silero_vad.regions import VadParams, speech_regions
 
 log = get_logger("stages.silero_vad")
@@ -28,7 +28,7 @@ def model_identity(options: SileroVadOptions) -> dict[str, Any]:
 
 
 def detect(audio: Path, options: SileroVadOptions, hook: ProgressHook = no_progress) -> tuple[schema.SpeechRegions, dict[str, Any]]:
-    """Speech regions of a 16 kHz mono WAV, and metrics of the run."""
+    """Speech regions of the demuxed audio, and metrics of the run."""
     params = VadParams.from_options(options)
     params.validate()  # bad options fail before the model is loaded
     resolved = resolve_silero(options.model)
@@ -41,12 +41,7 @@ def detect(audio: Path, options: SileroVadOptions, hook: ProgressHook = no_progr
     record = schema.SpeechRegions(
         regions=regions,
         audio_duration_s=info.duration_s,
-        producer={
-            "stage": STAGE,
-            "model": resolved.identity(),
-            "options": to_dict(options),
-            "frames": int(len(probs)),
-        },
+        producer=schema.stamp(STAGE, options, resolved.identity(), frames=int(len(probs))),
     )
     metrics = {
         "frames": int(len(probs)),
@@ -71,4 +66,4 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SileroVadOpt
     log.info("%d speech regions, %.1f s of speech in %.1f s of audio (%d frames, inference %.1f s)",
              metrics["regions"], metrics["speech_duration_s"], metrics["audio_duration_s"], metrics["frames"],
              metrics["inference_s"])
-    return StageReport(model=record.producer["model"], metrics=metrics, notes=notes)
+    return StageReport(model=record.producer.model, metrics=metrics, notes=notes)

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from shared.errors import ModelNotFound, StageFailed
+from shared.audio import SAMPLE_RATE_HZ, AudioFile
+from shared.errors import ModelNotFound
 from shared.log import get_logger
 from shared.models import ResolvedModel, TORCHAUDIO_ALIGN_FILES, nltk_data_dir, torch_checkpoints_dir
 from shared.progress import ProgressHook, no_progress
@@ -30,7 +31,6 @@ from shared.schema import Segment
 
 log = get_logger("stages.speakers")
 
-SAMPLE_RATE_HZ = 16000
 PUNKT_FILES = ("collocations.tab", "sent_starters.txt", "abbrev_types.txt", "ortho_context.tab")
 
 
@@ -90,25 +90,22 @@ def load_model(resolved: ResolvedModel, language: str, device: str):
                             "download it again (make models), or ALIGN_MODEL=none for the ASR word times") from None
 
 
-def _read(wav, start_s: float, end_s: float):
+def _read(wav: AudioFile, start_s: float, end_s: float):
+    """The segment's samples, from the sample at or before its start to the one after its end, and
+    the time of the first."""
     a = max(0, int(start_s * SAMPLE_RATE_HZ))
-    b = min(int(round(end_s * SAMPLE_RATE_HZ)) + 1, wav.frames)
-    wav.seek(a)
-    return wav.read(max(0, b - a), dtype="float32", always_2d=False), a / SAMPLE_RATE_HZ
+    return wav.read(a, int(round(end_s * SAMPLE_RATE_HZ)) + 1), a / SAMPLE_RATE_HZ
 
 
 def align_segments(segments: Sequence[Segment], audio: Path, model, metadata: dict[str, Any], language: str,
                    device: str, hook: ProgressHook = no_progress) -> tuple[list[list[tuple[float, float] | None]], AlignStats]:
     """For every segment, for every word: (start_s, end_s) from the alignment, or None (keep the ASR's)."""
-    import soundfile
     from whisperx.alignment import align
 
     stats = AlignStats()
     found: list[list[tuple[float, float] | None]] = []
-    with punkt_available(language) as splitter, soundfile.SoundFile(audio) as wav:
+    with punkt_available(language) as splitter, AudioFile(audio) as wav:
         stats.sentence_splitter = splitter
-        if wav.samplerate != SAMPLE_RATE_HZ or wav.channels != 1:
-            raise StageFailed(f"{audio} is not 16 kHz mono (got {wav.samplerate} Hz, {wav.channels} channels)", "rerun demux")
         for k, seg in enumerate(segments):
             hook("aligning", k, len(segments))
             texts = [w.text.strip() for w in seg.words]

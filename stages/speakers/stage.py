@@ -23,7 +23,6 @@ from shared.log import get_logger
 from shared.metadata import load_metadata
 from shared.models import ResolvedModel, _hf_snapshot, default_align_model, resolve_align_model, torch_checkpoints_dir, \
     TORCHAUDIO_ALIGN_FILES
-from shared.options import to_dict
 from shared.options.speakers import SpeakersOptions
 from shared.progress import ProgressHook, no_progress
 from shared.speakers import ASSIGNMENTS, NO_SPEAKER, Diarization, SpeakerSegment, SpeakerTranscript, SpeakerWord
@@ -128,8 +127,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SpeakersOpti
 
     segments = attribute(transcript, times, diarization, names)
     turns = diarization.exclusive if diarization is not None else ()
-    producer = {"stage": STAGE, "options": to_dict(options), "transcript_from": transcript.producer.get("stage", "asr"),
-                "diarization": diarization.producer.get("model") if diarization is not None else None}
+    producer = schema.stamp(STAGE, options, transcript_from=transcript.producer.stage or "asr",
+                            diarization=diarization.producer.model if diarization is not None else None)
     record = SpeakerTranscript(transcript.language, transcript.language_probability, transcript.audio_duration_s,
                                tuple(segments), names, timing, tuple(turns), producer)
     schema.write(outputs["speaker_words"], record)

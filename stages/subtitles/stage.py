@@ -16,7 +16,6 @@ from shared import schema
 from shared.errors import InputError
 from shared.fsio import atomic_write_json, atomic_write_text
 from shared.log import get_logger
-from shared.options import to_dict
 from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
@@ -99,8 +98,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
         atomic_write_text(folder / f"{media.stem}.rttm", speakers.rttm_text(speaker_record, media.stem))
         files.append(schema.SubtitleFile(path=f"{media.stem}.rttm", language=language, format="rttm", kind="speakers"))
 
-    producer = {"stage": "subtitles", "engine": f"pysubs2 {pysubs2.__version__}", "options": to_dict(options),
-                "translations": [t.language for t in translations], "song_regions": len(songs)}
+    producer = schema.stamp("subtitles", options, engine=f"pysubs2 {pysubs2.__version__}",
+                            translations=[t.language for t in translations], song_regions=len(songs))
     schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(written[0][2]) if written else 0, producer))
     record = qc.report(cues, violations, options)
     if translations:  # the top level is the original language's layout; each written track besides

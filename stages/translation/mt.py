@@ -1,6 +1,7 @@
 """The transformers backend: any seq2seq MT model from the cache (NLLB-200,
 M2M100, mBART-50, opus-mt, or a model of your own), batched, on CUDA in
-float16 when torch sees a GPU, else on CPU in float32.
+float16 when torch sees a GPU, else on CPU in float32 (loaded by
+shared/seq2seq.py, as the second pass loads it).
 
 Segments are translated one text each, batched by length. A segment whose
 protected terms the model dropped is decoded again with them forced into
@@ -12,62 +13,30 @@ begun when just enough length is left for it. Nothing beyond
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 from shared.devices import torch_device
-from shared.errors import InputError, ModelNotFound
+from shared.errors import InputError
 from shared.log import get_logger
 from shared.models import ResolvedModel
+from shared.schema import LanguageCodes
+from shared.seq2seq import Seq2SeqModel
 from stages.translation import languages
 
 log = get_logger("stages.translation.mt")
-
-MAX_SOURCE_TOKENS = 400  # a subtitle segment is far shorter; longer input is cut, with a note
-
-
-@dataclass(frozen=True)
-class Codes:
-    """How the model is told the languages: recorded in the output so the second pass can reuse them."""
-
-    family: str  # nllb, m2m100, mbart50, marian, generic
-    source: str  # the source language as the model spells it ("" when the model does not take one)
-    target: str
-    source_prefix: str  # put before every source text (">>spa<< " for multi-target opus-mt)
-    forced_bos_token_id: int | None  # first decoder token (the target language), or None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def pick_device(option: str) -> str:
     return torch_device(option, "TRANSLATION_DEVICE")
 
 
-class MTModel:
+class MTModel(Seq2SeqModel):
     def __init__(self, resolved: ResolvedModel, device: str = "auto", cpu_threads: int = 0):
-        import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-        self.resolved = resolved
-        self.device = pick_device(device)
-        if cpu_threads > 0:
-            torch.set_num_threads(cpu_threads)
-        self.dtype = torch.float16 if self.device == "cuda" else torch.float32
-        log.info("loading MT model %s (%s) on %s", resolved.name, resolved.path, self.device)
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(resolved.path, local_files_only=True)
-            self.model = AutoModelForSeq2SeqLM.from_pretrained(resolved.path, local_files_only=True, dtype=self.dtype)
-        except (OSError, ValueError, KeyError) as err:
-            raise ModelNotFound(f"cannot load translation model {resolved.name} from {resolved.path}: "
-                                f"{str(err).splitlines()[0]}", "is it a seq2seq (encoder-decoder) MT model?") from None
-        self.model.to(self.device).eval()
-        self.vocab = self.tokenizer.get_vocab()
+        super().__init__(resolved, pick_device(device), cpu_threads)
         self.family = self._family()
 
     def identity(self) -> dict[str, Any]:
-        return {**self.resolved.identity(), "family": self.family, "device": self.device,
-                "dtype": str(self.dtype).removeprefix("torch.")}
+        return {**super().identity(), "family": self.family}
 
     def _family(self) -> str:
         kind = self.model.config.model_type
@@ -79,7 +48,7 @@ class MTModel:
             return "marian"
         return "generic"
 
-    def codes(self, source: str, target: str) -> Codes:
+    def codes(self, source: str, target: str) -> LanguageCodes:
         """The model's spelling of the pair; InputError when it does not have one of the languages."""
         unknown = []
         src = tgt = prefix = ""
@@ -104,36 +73,15 @@ class MTModel:
         if unknown:
             raise InputError(f"translation model {self.resolved.name} ({self.family}) has no language "
                              f"{', '.join(unknown)}", "pick a model that covers the pair (docs/TRANSLATION.md)")
-        return Codes(self.family, src, tgt, prefix, bos)
+        return LanguageCodes(self.family, src, tgt, prefix, bos)
 
     # --- generation -------------------------------------------------------------------------
 
-    def _encode(self, texts: Sequence[str], codes: Codes):
-        if codes.source and hasattr(self.tokenizer, "src_lang"):
-            self.tokenizer.src_lang = codes.source
-        if codes.target and hasattr(self.tokenizer, "tgt_lang"):
-            self.tokenizer.tgt_lang = codes.target
-        limit = min(MAX_SOURCE_TOKENS, self._max_positions())
-        encoded = self.tokenizer([codes.source_prefix + t for t in texts], return_tensors="pt", padding=True,
-                                 truncation=True, max_length=limit)
-        return {k: encoded[k].to(self.device) for k in ("input_ids", "attention_mask")}
-
-    def _max_positions(self) -> int:
-        config = self.model.config
-        return int(getattr(config, "max_position_embeddings", 0) or getattr(config, "n_positions", 0) or 1024)
-
-    def _eos_ids(self) -> list[int]:
-        eos = self.model.generation_config.eos_token_id
-        if eos is None:
-            eos = self.model.config.eos_token_id
-        return [eos] if isinstance(eos, int) else list(eos or [])
-
     def term_tokens(self, term: str) -> list[int]:
         """The target-side token ids of a term, as it is written mid-sentence."""
-        ids = self.tokenizer(text_target=term, add_special_tokens=False)["input_ids"]
-        return [i for i in ids if i != self.tokenizer.unk_token_id]
+        return [i for i in self.target_tokens(term) if i != self.tokenizer.unk_token_id]
 
-    def translate(self, texts: Sequence[str], codes: Codes, beam_size: int = 4, batch_size: int = 8,
+    def translate(self, texts: Sequence[str], codes: LanguageCodes, beam_size: int = 4, batch_size: int = 8,
                   forced: Sequence[Sequence[str]] | None = None, hook=None) -> list[tuple[str, float]]:
         """(translation, mean log-probability per token) for each text, in order.
         ``forced``: per text, terms the output must contain."""
@@ -143,17 +91,17 @@ class MTModel:
         results: list[tuple[str, float]] = [("", 0.0)] * len(texts)
         for start in range(0, len(order), max(1, batch_size)):
             batch = order[start:start + max(1, batch_size)]
-            inputs = self._encode([texts[i] for i in batch], codes)
+            inputs = self.encode([texts[i] for i in batch], codes)
             source_len = int(inputs["attention_mask"].sum(dim=1).max())
             required = [[self.term_tokens(t) for t in forced[i]] for i in batch] if forced else None
             extra = sum(len(r) for item in required for r in item) if required else 0
-            max_new = min(self._max_positions() - 2, int(source_len * 2.5) + 10 + extra)
+            max_new = min(self.max_positions() - 2, int(source_len * 2.5) + 10 + extra)
             kwargs: dict[str, Any] = {"num_beams": max(1, beam_size), "max_new_tokens": max(1, max_new),
                                       "output_scores": True, "return_dict_in_generate": True}
             if codes.forced_bos_token_id is not None:
                 kwargs["forced_bos_token_id"] = codes.forced_bos_token_id
             if required and any(required):
-                kwargs["prefix_allowed_tokens_fn"] = ForcedSpans(required, self._vocab_size(), self._eos_ids(),
+                kwargs["prefix_allowed_tokens_fn"] = ForcedSpans(required, self._vocab_size(), self.eos_ids(),
                                                                  max_new + 1)
             with torch.inference_mode():
                 out = self.model.generate(**inputs, **kwargs)

@@ -17,16 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from shared import whisper
 from shared.devices import ctranslate2_device
-from shared.errors import InputError, ModelNotFound, StageFailed
+from shared.errors import InputError
 from shared.log import get_logger
 from shared.models import resolve_whisper
 
 log = get_logger("stages.translation.speech")
 
-SAMPLE_RATE_HZ = 16000
-PAD_S = 0.15  # audio taken on each side of a segment: Whisper's segment times cut words short
-MAX_SEGMENT_S = 30.0  # Whisper's window; a longer segment is translated from its first 30 s, with a note
 MAX_PROMPT_TOKENS = 120  # of Whisper's 223: names only, the rest left for the model's own context
 LOOP_COMPRESSION_RATIO = 2.4  # gzip ratio above which Whisper's output is a repetition loop (Whisper's own rule)
 
@@ -55,18 +53,11 @@ class Result:
 
 class WhisperSpeech:
     def __init__(self, model: str, device: str = "auto", compute_type: str = "auto", cpu_threads: int = 0):
-        from faster_whisper import WhisperModel
         from faster_whisper.tokenizer import _LANGUAGE_CODES
 
         self.resolved = resolve_whisper(model)
         self.device, self.compute_type = resolve_device(device, compute_type)
-        log.info("loading Whisper %s (%s) on %s/%s", self.resolved.name, self.resolved.path, self.device,
-                 self.compute_type)
-        try:
-            self.model = WhisperModel(self.resolved.path, device=self.device, compute_type=self.compute_type,
-                                      cpu_threads=cpu_threads, local_files_only=True)
-        except (RuntimeError, ValueError, OSError) as err:
-            raise ModelNotFound(f"cannot load Whisper model {self.resolved.name} from {self.resolved.path}: {err}") from None
+        self.model = whisper.load_model(self.resolved, self.device, self.compute_type, cpu_threads)
         if not self.model.model.is_multilingual:
             raise InputError(f"Whisper model {model} is English-only: it can neither translate nor tell languages",
                              "use a multilingual model: TRANSLATION_WHISPER_MODEL=base")
@@ -84,35 +75,11 @@ class WhisperSpeech:
 
     @staticmethod
     def read_clips(wav: Path, spans: Sequence[tuple[float, float]]) -> list:
-        """Each span's samples (padded by PAD_S, at most MAX_SEGMENT_S), read straight from the WAV."""
-        import numpy as np
-        import soundfile
-
-        clips = []
-        with soundfile.SoundFile(wav) as f:
-            if f.samplerate != SAMPLE_RATE_HZ or f.channels != 1:
-                raise StageFailed(f"{wav} is not 16 kHz mono (got {f.samplerate} Hz, {f.channels} channels)",
-                                  "rerun demux")
-            for start_s, end_s in spans:
-                a = max(0, int((start_s - PAD_S) * SAMPLE_RATE_HZ))
-                b = min(f.frames, int((end_s + PAD_S) * SAMPLE_RATE_HZ), a + int(MAX_SEGMENT_S * SAMPLE_RATE_HZ))
-                f.seek(a)
-                clips.append(f.read(max(0, b - a), dtype="float32") if b > a else np.zeros(0, dtype=np.float32))
-        return clips
+        """Each span's samples as Whisper takes them (shared.whisper: padded, at most 30 s)."""
+        return whisper.read_clips(wav, spans)
 
     def encode(self, clips: Sequence) -> tuple[Any, list[int]]:
-        import numpy as np
-        from faster_whisper.audio import pad_or_trim
-
-        extractor = self.model.feature_extractor
-        features, frames = [], []
-        for clip in clips:
-            if len(clip) < extractor.hop_length:
-                clip = np.zeros(extractor.hop_length * 2, dtype=np.float32)
-            mel = extractor(clip)[..., :-1]
-            frames.append(int(min(mel.shape[-1], extractor.nb_max_frames)))
-            features.append(pad_or_trim(mel))
-        return self.model.encode(np.stack(features)), frames
+        return whisper.encode(self.model, clips)
 
     def detect(self, encoded) -> list[tuple[str, float]]:
         return [(tokens[0][0][2:-2], float(tokens[0][1])) for tokens in self.model.model.detect_language(encoded)]
@@ -129,10 +96,7 @@ class WhisperSpeech:
         return tokenizer.encode(" " + text.strip())[-MAX_PROMPT_TOKENS:]
 
     def prompt(self, language: str, previous: Sequence[int], task: str = "translate") -> list[int]:
-        from faster_whisper.tokenizer import Tokenizer
-
-        tokenizer = Tokenizer(self.model.hf_tokenizer, True, task=task, language=language)
-        return self.model.get_prompt(tokenizer, list(previous), without_timestamps=True)
+        return whisper.prompt(self.model, language, previous, task)
 
     def generate(self, encoded, languages: Sequence[str], previous: Sequence[int], beam_size: int,
                  task: str = "translate", no_repeat_ngram_size: int = 0,

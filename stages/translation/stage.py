@@ -18,7 +18,6 @@ from typing import Any, Sequence
 from shared import schema
 from shared.errors import InputError
 from shared.log import get_logger
-from shared.options import to_dict
 from shared.options.translation import TranslationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
@@ -27,6 +26,7 @@ from stages.translation.languages import LANGUAGE_CODE
 
 log = get_logger("stages.translation")
 
+STAGE = "translation"
 NO_TARGETS_NOTE = "TARGET_LANGUAGES is empty: nothing to translate (set e.g. TARGET_LANGUAGES=en,es)"
 MIN_LANGUAGE_PROBABILITY = 0.5  # a segment's detected language below this gives way to the transcript's
 SOURCE_OPTIONS = ("auto", "detect", "transcript")
@@ -113,7 +113,8 @@ def _empty(seg: schema.Segment, language: str) -> schema.TranslatedSegment:
 def translate_speech(wav: Path, segments: Sequence[schema.Segment], found: list[list[terms.Term]],
                      all_terms: Sequence[terms.Term], langs: Languages, whisper: speech.WhisperSpeech,
                      options: TranslationOptions, hook: ProgressHook) -> tuple[list[schema.TranslatedSegment], dict[str, Any]]:
-    """Whisper speech translation into English, one segment per batch item."""
+    """Whisper speech translation into English, one segment per batch item; and how it was made
+    (keyword arguments of ``schema.stamp``)."""
     target = "en"
     prompt_text = _names_prompt(all_terms) if options.protect_names else ""
     previous = whisper.prompt_tokens(prompt_text)
@@ -158,9 +159,9 @@ def translate_speech(wav: Path, segments: Sequence[schema.Segment], found: list[
             out[i] = schema.TranslatedSegment(seg.start_s, seg.end_s, seg.text, text, language, "translated",
                                               tuple(records), score, info)
     hook("translating en (Whisper)", len(todo), len(todo))
-    producer = {"backend": plan.WHISPER, "model": whisper.identity(), "task": "translate",
-                "prompt": prompt_text, "repetition_loops": loops}
-    return [s for s in out if s is not None], producer
+    made = {"backend": plan.WHISPER, "model": whisper.identity(), "task": "translate", "prompt": prompt_text,
+            "repetition_loops": loops}
+    return [s for s in out if s is not None], made
 
 
 def _detect_all(wav: Path, segments: Sequence[schema.Segment], langs: Languages, whisper: speech.WhisperSpeech,
@@ -177,7 +178,8 @@ def _detect_all(wav: Path, segments: Sequence[schema.Segment], langs: Languages,
 def translate_text(choice: plan.Choice, segments: Sequence[schema.Segment], found: list[list[terms.Term]],
                    langs: Languages, options: TranslationOptions,
                    hook: ProgressHook) -> tuple[list[schema.TranslatedSegment], dict[str, Any]]:
-    """A transformers MT model over the segments' text, grouped by source language."""
+    """A transformers MT model over the segments' text, grouped by source language; and how it
+    was made (keyword arguments of ``schema.stamp``)."""
     from stages.translation.mt import MTModel
 
     model = MTModel(choice.model, options.device, options.cpu_threads)
@@ -195,7 +197,7 @@ def translate_text(choice: plan.Choice, segments: Sequence[schema.Segment], foun
         else:
             by_language.setdefault(language, []).append(i)
             infos[i] = info
-    codes_used: dict[str, Any] = {}
+    codes_used: dict[str, schema.LanguageCodes] = {}
     forced_count = 0
     done = 0
     total = sum(len(v) for v in by_language.values())
@@ -212,7 +214,7 @@ def translate_text(choice: plan.Choice, segments: Sequence[schema.Segment], foun
                             "detected_language": language}
             language = langs.default()
             codes = model.codes(language, target)
-        codes_used[language] = codes.to_json()
+        codes_used[language] = codes
         sources = [terms.spell_in_source(segments[i].text.strip(), found[i]) for i in indices]
         results = model.translate(sources, codes, options.beam_size, options.batch_size,
                                   hook=lambda d, n: hook(f"translating {target}", done + d, total))
@@ -234,9 +236,9 @@ def translate_text(choice: plan.Choice, segments: Sequence[schema.Segment], foun
             out[i] = schema.TranslatedSegment(seg.start_s, seg.end_s, seg.text, text, language, "translated",
                                               tuple(records), score, infos[i])
         done += len(indices)
-    producer = {"backend": "transformers", "model": model.identity(), "codes": codes_used,
-                "decoder_start_token_id": model.model.config.decoder_start_token_id, "forced_segments": forced_count}
-    return [s for s in out if s is not None], producer
+    made = {"backend": "transformers", "model": model.identity(), "codes": codes_used,
+            "decoder_start_token_id": model.model.config.decoder_start_token_id, "forced_segments": forced_count}
+    return [s for s in out if s is not None], made
 
 
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationOptions,
@@ -244,9 +246,9 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationO
     check_options(options)
     targets = plan.check_targets(options.target_languages)
     folder = outputs["translations"].parent
-    base = {"stage": "translation", "options": to_dict(options)}
     if not targets:
-        schema.write(outputs["translations"], schema.TranslationManifest((), {**base, "note": NO_TARGETS_NOTE}))
+        schema.write(outputs["translations"],
+                     schema.TranslationManifest((), schema.stamp(STAGE, options, note=NO_TARGETS_NOTE)))
         return StageReport(metrics={"languages": 0}, notes=[NO_TARGETS_NOTE])
 
     source_name = "corrected_transcript" if "corrected_transcript" in inputs else "transcript"  # recorded below
@@ -269,16 +271,16 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationO
     for choice in choices:
         started = time.perf_counter()
         if choice.backend == plan.WHISPER:
-            translated, producer = translate_speech(inputs["audio"], segments, found, all_terms, langs, whisper,
-                                                    options, hook)
+            translated, made = translate_speech(inputs["audio"], segments, found, all_terms, langs, whisper,
+                                                options, hook)
         else:
             if options.source_language == "detect":
                 _detect_all(inputs["audio"], segments, langs, whisper, options, hook)
-            translated, producer = translate_text(choice, segments, found, langs, options, hook)
+            translated, made = translate_text(choice, segments, found, langs, options, hook)
         name = f"{choice.target}.json"
         record = schema.Translation(choice.target, tuple(translated),
-                                    {**base, **producer, "model_option": choice.spec, "source": source_name,
-                                     "terms_from": terms_from})
+                                    schema.stamp(STAGE, options, **made, model_option=choice.spec, source=source_name,
+                                                 terms_from=terms_from))
         schema.write(folder / name, record)
         files.append(schema.TranslationFile(choice.target, name, choice.backend, len(translated)))
         kept = sum(1 for s in translated for r in s.terms if r["kept"])
@@ -291,11 +293,12 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationO
                          f"the translation (see {name}, terms with kept=false)")
         if counts["translated"] == 0 and counts["source"]:
             notes.append(f"{choice.target}: every segment is already in {choice.target}: the source text is kept")
-        if producer.get("repetition_loops"):
-            notes.append(f"{choice.target}: Whisper looped in {producer['repetition_loops']} segment(s) "
+        if made.get("repetition_loops"):
+            notes.append(f"{choice.target}: Whisper looped in {made['repetition_loops']} segment(s) "
                          f"(repetition_loop in {name}); the second pass may fix them")
     files.sort(key=lambda f: targets.index(f.language))
-    schema.write(outputs["translations"], schema.TranslationManifest(tuple(files), {**base, "source": source_name}))
+    schema.write(outputs["translations"],
+                 schema.TranslationManifest(tuple(files), schema.stamp(STAGE, options, source=source_name)))
     log.info("translated %d segment(s) into %s", len(segments), ", ".join(targets))
     return StageReport(
         model=model_identity(options),

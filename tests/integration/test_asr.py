@@ -46,8 +46,8 @@ def test_jfk_word_error_rate_and_word_timings(eval_data, jobs_dir, tmp_path):
     assert all(0 <= w.start_s <= w.end_s <= 11.5 for w in words)
     assert all(a.start_s <= b.start_s for a, b in zip(words, words[1:]))
     assert transcript.language == "en"
-    assert transcript.producer["model"]["source"] == "embedded"
-    assert transcript.producer["compute_type"] == "int8"
+    assert transcript.producer.model["source"] == "embedded"
+    assert transcript.producer.details["compute_type"] == "int8"
 
 
 @pytest.mark.parametrize("variable", ["ASR_HOTWORDS", "ASR_INITIAL_PROMPT"])
@@ -62,7 +62,7 @@ def test_prompt_and_hotwords_reach_the_model(eval_data, jobs_dir, tmp_path, vari
     assert json.loads(prompted.stdout.splitlines()[-1])["status"] == "ran"  # the option change made it stale
     transcript = transcript_of(job)
     assert "ComfyUI" in transcript.text
-    assert transcript.producer["options"][variable.removeprefix("ASR_").lower()] == "ComfyUI"
+    assert transcript.producer.options[variable.removeprefix("ASR_").lower()] == "ComfyUI"
 
 
 def test_no_speech_regions_give_an_empty_transcript(eval_data, jobs_dir, tmp_path):
@@ -107,7 +107,7 @@ def test_repetition_penalty_reaches_the_model_and_stops_the_hello_loop(eval_data
     assert penalised.returncode == 0, penalised.stderr
     transcript = transcript_of(job)
     assert transcript.text.lower().count("hello") < looping, (looping, transcript.text)
-    assert transcript.producer["options"]["repetition_penalty"] == 1.1
+    assert transcript.producer.options["repetition_penalty"] == 1.1
 
 
 def test_a_nonsense_decoding_setting_is_refused_before_the_model_loads(eval_data, jobs_dir, tmp_path):

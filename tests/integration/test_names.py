@@ -51,11 +51,11 @@ def test_the_glossary_reaches_the_model_through_the_prompt(eval_data, jobs):
     assert "ComfyUI" in transcript_text(with_names)
     assert "ComfyUI" not in transcript_text(without) and "comfy" in transcript_text(without).lower()
     producer = schema.load(with_names / "asr" / "transcript.json", schema.Transcript).producer
-    assert producer["prompt"]["from_pre_ner"]["prompt_items"] == ["ComfyUI"]
-    assert "ComfyUI" in producer["prompt"]["initial_prompt"] and "ComfyUI" in producer["prompt"]["hotwords"]
-    assert 0 < producer["prompt"]["tokens"] <= 223
+    assert producer.details["prompt"]["from_pre_ner"]["prompt_items"] == ["ComfyUI"]
+    assert "ComfyUI" in producer.details["prompt"]["initial_prompt"] and "ComfyUI" in producer.details["prompt"]["hotwords"]
+    assert 0 < producer.details["prompt"]["tokens"] <= 223
     prompt = json.loads((with_names / "pre-ner" / "prompt.json").read_text())
-    assert prompt["tokenizer"]["name"] == producer["model"]["name"] == "tiny.en"
+    assert prompt["tokenizer"]["name"] == producer.model["name"] == "tiny.en"
     assert read_lock(with_names / "pre-ner").report["metrics"]["tokenizer_model"] == "tiny.en"
 
 

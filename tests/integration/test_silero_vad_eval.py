@@ -115,8 +115,8 @@ def test_cli_runs_then_is_fresh_then_reruns_on_a_new_threshold(eval_data, jobs_d
     data = json.loads(speech.read_text())
     assert data["schema"] == schema.SCHEMA_VERSION
     record = schema.SpeechRegions.from_json(data)
-    assert record.regions and record.producer["stage"] == "silero-vad" and record.producer["frames"] == 938
-    assert record.producer["options"]["threshold"] == 0.5
+    assert record.regions and record.producer.stage == "silero-vad" and record.producer.details["frames"] == 938
+    assert record.producer.options["threshold"] == 0.5
 
     second = run_stage("silero-vad", job.id, jobs_dir)
     assert second.returncode == 0, second.stderr
@@ -125,7 +125,7 @@ def test_cli_runs_then_is_fresh_then_reruns_on_a_new_threshold(eval_data, jobs_d
     third = run_stage("silero-vad", job.id, jobs_dir, VAD_THRESHOLD="0.6")
     assert third.returncode == 0, third.stderr
     assert last_json_line(third.stdout)["status"] == "ran"
-    assert schema.load(speech, schema.SpeechRegions).producer["options"]["threshold"] == 0.6
+    assert schema.load(speech, schema.SpeechRegions).producer.options["threshold"] == 0.6
 
 
 def test_cli_refuses_audio_that_is_not_16k_mono(eval_data, jobs_dir, tmp_path):

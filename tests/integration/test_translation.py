@@ -68,7 +68,7 @@ def test_whisper_translates_the_german_half_into_english(job, jobs_dir):
     german_half = " ".join(s.text for s in english.segments[2:])
     found = key_words_in(german_half)
     assert len(found) >= 6, (found, german_half)
-    assert english.producer["backend"] == "whisper" and english.producer["model"]["source"] == "embedded"
+    assert english.producer.backend == "whisper" and english.producer.model["source"] == "embedded"
 
 
 def test_glossary_spelling_reaches_whispers_english(job, jobs_dir):
@@ -76,7 +76,7 @@ def test_glossary_spelling_reaches_whispers_english(job, jobs_dir):
     result = run_stage("translation", job.id, jobs_dir, TARGET_LANGUAGES="en", **only("translation"))
     assert result.returncode == 0, result.stderr
     english = translation_of(job)
-    assert english.producer["prompt"] == "Names: Software."
+    assert english.producer.details["prompt"] == "Names: Software."
     for seg in english.segments[2:]:
         if seg.terms:
             assert all(r["kept"] for r in seg.terms), seg
@@ -118,7 +118,7 @@ def test_a_real_mt_model_from_the_cache(job, jobs_dir):
                        TRANSLATION_SOURCE_LANGUAGE="detect", **only("translation"))
     assert result.returncode == 0, result.stderr
     english = translation_of(job)
-    assert english.producer["backend"] == "transformers"
+    assert english.producer.backend == "transformers"
     assert len(key_words_in(" ".join(s.text for s in english.segments[2:]))) >= 6
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from shared.errors import StageFailed
 from shared.ffmpeg import run_ffmpeg
+from shared.graph import AUDIO_FORMAT
 from stages.demux import decode
 from tests.conftest import make_media
 
@@ -43,7 +44,7 @@ def test_seven_one_shares_the_surround_gain():
 def test_progress_reaches_the_duration_once(tmp_path):
     media = make_media(tmp_path / "tone.flac", "-f", "lavfi", "-i", "sine=f=440:d=3")
     calls = []
-    run_ffmpeg(decode.decode_args(media, 0, tmp_path / "out.wav", 16000, None), 3.0,
+    run_ffmpeg(decode.decode_args(media, 0, tmp_path / "out.wav", AUDIO_FORMAT, None), 3.0,
                       lambda step, done, total=None: calls.append((done, total)))
     assert calls and calls[-1] == (3.0, 3.0)
     assert [done for done, _ in calls] == sorted({done for done, _ in calls})  # increasing, no repeats
@@ -56,7 +57,7 @@ def decoded_peak(tmp_path: Path, pan_spec: str) -> float:
                        "-af", f"pan=5.1|{pan_spec}", "-c:a", "pcm_s16le")
     out = tmp_path / "mono.wav"
     pan = decode.downmix_filter("5.1", 6)
-    run_ffmpeg(decode.decode_args(media, 0, out, 16000, pan), 1.0)
+    run_ffmpeg(decode.decode_args(media, 0, out, AUDIO_FORMAT, pan), 1.0)
     samples, rate, channels = read_wav(out)
     assert (rate, channels) == (16000, 1)
     return float(np.abs(samples[1000:-1000]).max())
@@ -75,7 +76,7 @@ def test_delayed_audio_is_padded_to_the_container_start(tmp_path):
                        "-itsoffset", "0.5", "-f", "lavfi", "-i", "sine=f=440:d=1.5", "-map", "0", "-map", "1",
                        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac")
     out = tmp_path / "late.wav"
-    run_ffmpeg(decode.decode_args(media, 1, out, 16000, None), 2.0)
+    run_ffmpeg(decode.decode_args(media, 1, out, AUDIO_FORMAT, None), 2.0)
     samples, rate, _ = read_wav(out)
     assert len(samples) / rate == pytest.approx(2.0, abs=0.05)
     assert np.abs(samples[: int(0.45 * rate)]).max() < 0.001  # the half second before the audio is silence

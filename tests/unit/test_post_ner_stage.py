@@ -43,7 +43,7 @@ def test_corrected_transcript_and_log_the_asr_transcript_untouched(tmp_path, nam
     assert sha256_file(source) == before
     corrected = schema.load(tmp_path / "out" / "transcript.json", schema.Transcript)
     assert corrected.text == "Have you seen the map of Kesmareth? Open your ComfyUI folder."
-    assert corrected.producer["stage"] == "post-ner" and corrected.producer["asr"]["stage"] == "asr"
+    assert corrected.producer.stage == "post-ner" and corrected.producer.details["asr"]["stage"] == "asr"
     log = json.loads((tmp_path / "out" / "corrections.json").read_text())
     assert [(c["original"], c["corrected"], c["rule"]) for c in log["corrections"]] == [
         ("Kessmirth", "Kesmareth", "fuzzy"), ("comfy eye", "ComfyUI", "alias")]

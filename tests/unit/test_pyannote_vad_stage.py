@@ -28,7 +28,7 @@ def test_refines_silero_regions_on_sample_wav(tmp_path, eval_data, model):
     report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
                  {"refined_speech": out / "speech.json"}, PyannoteVadOptions(model=model), lambda *a: None)
     refined = schema.load(out / "speech.json", SpeechRegions)
-    assert refined.producer["stage"] == "pyannote-vad" and refined.producer["refines"] == "silero-vad"
+    assert refined.producer.stage == "pyannote-vad" and refined.producer.details["refines"] == "silero-vad"
     assert len(refined.regions) > 1  # silero's one long region is split at the pauses
     assert refined.regions[0].start_s >= 6.584 - 1.0 - 1e-6
     assert abs(refined.speech_duration_s - reference_speech(eval_data)) < 1.5

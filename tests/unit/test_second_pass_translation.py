@@ -64,7 +64,7 @@ def test_nothing_to_refine_without_translations(tmp_path):
     report = second_run({"translations": tmp_path / "manifest.json", "audio": tmp_path / "none.wav"}, outputs,
                         SecondPassTranslationOptions())
     assert report.notes == [] and report.metrics == {"languages": 0}
-    assert schema.load(outputs["refined_translations"], schema.TranslationManifest).producer["note"] == NOTHING_NOTE
+    assert schema.load(outputs["refined_translations"], schema.TranslationManifest).producer.details["note"] == NOTHING_NOTE
 
 
 def test_second_pass_on_a_tiny_mt_model_records_every_choice(tmp_path):

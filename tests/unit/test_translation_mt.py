@@ -112,7 +112,7 @@ def test_nllb_family_forces_the_target_language_token(tmp_path):
     codes = nllb.codes("de", "es")
     assert (codes.source, codes.target) == ("deu_Latn", "spa_Latn")
     assert codes.forced_bos_token_id == nllb.vocab["spa_Latn"]
-    inputs = nllb._encode(["Ich habe die Software gekauft."], codes)
+    inputs = nllb.encode(["Ich habe die Software gekauft."], codes)
     out = nllb.model.generate(**inputs, forced_bos_token_id=codes.forced_bos_token_id, max_new_tokens=5)
     assert int(out[0][1]) == nllb.vocab["spa_Latn"]
     with pytest.raises(InputError, match="no language fr"):
@@ -158,7 +158,7 @@ def test_stage_translates_keeps_times_source_text_and_names(marian, tmp_path):
     for seg in spanish.segments:
         for record in seg.terms:
             assert terms.contains(seg.text, record["term"])
-    assert spanish.producer["codes"]["de"]["source_prefix"] == ">>es<< "
+    assert spanish.producer.codes["de"].source_prefix == ">>es<< "
     german = schema.load(out_dir / "de.json", schema.Translation)  # the transcript is German already
     assert [s.method for s in german.segments] == ["source", "source", "empty", "source"]
     assert german.segments[0].text == "Vincent Hanna trägt Kevlar."

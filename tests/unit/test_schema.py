@@ -1,0 +1,42 @@
+"""The typed producer record: stamped one way, the same JSON as before, older files still load."""
+
+from __future__ import annotations
+
+from shared import schema
+from shared.options import to_dict
+from shared.options.translation import TranslationOptions
+from shared.speakers import Diarization
+
+
+def test_stamp_types_the_common_fields_and_keeps_the_stages_own():
+    options = TranslationOptions(target_languages=("es",))
+    codes = schema.LanguageCodes("marian", "", "", ">>es<< ", None)
+    producer = schema.stamp("translation", options, {"name": "opus-mt-de-es", "path": "/m"}, backend="transformers",
+                            codes={"de": codes}, decoder_start_token_id=0, forced_segments=2)
+    assert producer.options == to_dict(options) and producer.codes["de"] is codes
+    assert (producer.model_name, producer.model_path) == ("opus-mt-de-es", "/m")
+    assert producer.to_json() == {
+        "stage": "translation", "model": {"name": "opus-mt-de-es", "path": "/m"}, "options": to_dict(options),
+        "backend": "transformers", "decoder_start_token_id": 0, "forced_segments": 2,
+        "codes": {"de": {"family": "marian", "source": "", "target": "", "source_prefix": ">>es<< ",
+                         "forced_bos_token_id": None}}}
+    assert schema.Producer.from_json(producer.to_json()) == producer
+
+
+def test_a_record_it_refines_is_kept_as_json():
+    asr = schema.stamp("asr", model={"name": "tiny.en"}, compute_type="int8")
+    corrected = schema.stamp("post-ner", asr=asr)
+    assert corrected.details["asr"] == {"stage": "asr", "model": {"name": "tiny.en"}, "compute_type": "int8"}
+
+
+def test_older_files_and_plain_dicts_load():
+    old = {"stage": "translation", "backend": "whisper", "model": {"name": "base"}, "prompt": "Names: Kevlar.",
+           "something_new": [1, 2], "codes": {"de": {"source": "deu_Latn", "unknown_key": 1}}}
+    record = schema.Translation.from_json({"language": "en", "segments": [], "producer": old})
+    assert record.producer.backend == "whisper" and record.producer.model_path == ""
+    assert record.producer.details == {"prompt": "Names: Kevlar.", "something_new": [1, 2]}
+    assert record.producer.codes["de"] == schema.LanguageCodes(source="deu_Latn")
+    assert schema.Transcript("en", 1.0, 1.0, (), {"stage": "asr"}).producer == schema.Producer("asr")
+    assert schema.TranslationManifest(()).to_json()["producer"] == {}
+    assert Diarization((), (), (), (), 0.0, {"stage": "diarization"}).producer.stage == "diarization"
+    assert schema.SpeechRegions.from_json({"regions": [], "audio_duration_s": 1.0}).producer == schema.Producer()
