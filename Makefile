@@ -22,11 +22,8 @@ NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-as
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-system-deps: ## install ffmpeg (Debian/Ubuntu, needs root or sudo) if it is missing
-	@command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || { \
-	  command -v apt-get >/dev/null || { echo "error: install ffmpeg with your package manager, then rerun"; exit 1; }; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends ffmpeg; }
+system-deps: ## system packages (Debian/Ubuntu, root or sudo): ffmpeg, flite and sox (tests), python3-venv, docker.io and mmdebstrap
+	@bash docker/setup-host.sh packages
 
 $(VENV)/.installed: $(REQUIREMENTS) $(NODEPS_REQUIREMENTS) docker/constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +33,9 @@ $(VENV)/.installed: $(REQUIREMENTS) $(NODEPS_REQUIREMENTS) docker/constraints.tx
 	$(PIP) install -q --no-deps -e .
 	touch $@
 
-setup: system-deps $(VENV)/.installed ## set this machine up: ffmpeg and a venv with every pinned dependency
-	@echo "ready: make run-native INPUT=movie.mp4"
+setup: system-deps $(VENV)/.installed ## set this machine up for make run, run-native and test: packages, the venv, Docker (docker/setup-host.sh)
+	@bash docker/setup-host.sh docker
+	@echo "ready: make run INPUT=movie.mp4 (make run-native INPUT=movie.mp4 without Docker; make test)"
 
 run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT [METADATA=m.json GLOSSARY=g.tsv OPTIONS='--force asr']
 	@test -n "$(INPUT)" || { echo 'usage: make run-native INPUT=movie.mp4'; exit 2; }

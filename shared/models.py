@@ -191,6 +191,11 @@ def seed_embedded(names: tuple[str, ...] = tuple(EMBEDDED_WHISPER)) -> list[Reso
     return [found for found in (seed_whisper(n) for n in names) if found is not None]
 
 
+def whisper_repo_id(name: str) -> str | None:
+    """The Hugging Face repository a faster-whisper model name (or a repo id) is downloaded from."""
+    return WHISPER_REPOS.get(name, name if "/" in name else None)
+
+
 def resolve_whisper(name: str) -> ResolvedModel:
     """A CTranslate2 Whisper model folder for a name, a repo id or a path."""
     explicit = Path(name).expanduser()
@@ -199,7 +204,7 @@ def resolve_whisper(name: str) -> ResolvedModel:
             raise ModelNotFound(f"{explicit} has no model.bin: not a CTranslate2 Whisper model folder")
         return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.json")[:16]
                              if (explicit / "config.json").is_file() else "unknown")
-    repo_id = WHISPER_REPOS.get(name, name if "/" in name else None)
+    repo_id = whisper_repo_id(name)
     if repo_id:
         snapshot = _hf_snapshot(repo_id)
         if snapshot is not None:

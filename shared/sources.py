@@ -94,8 +94,11 @@ def stage_files(spec: graph.StageSpec) -> tuple[Path, ...]:
 
 def image_files(spec: graph.StageSpec) -> tuple[Path, ...]:
     """What the stage's image must hold: :func:`stage_files`, plus the options modules of the
-    stages whose settings can switch this one off (``graph.switched_off`` reads them)."""
-    extra = [module_file(s.options_module) for s in graph.STAGES if s.enabled_by]
+    stages whose settings can switch this one off (``graph.switched_off`` reads them) and of
+    the stages whose options its own follow (``option_links``: pre-ner reads asr's model)."""
+    switching = [s.options_module for s in graph.STAGES if s.enabled_by]
+    linked = [graph.stage(link.stage).options_module for link in spec.option_links]
+    extra = [module_file(name) for name in (*switching, *linked)]
     return _with_closure((*stage_files(spec), *(p for p in extra if p is not None)))
 
 

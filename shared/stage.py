@@ -223,8 +223,8 @@ def job_options(spec: graph.StageSpec, job: Job, flags: dict[str, Any] | None = 
     return follow_links(spec, opts.resolve(spec.options, config.get(spec.name), os.environ, flags), config)
 
 
-def stages_off(job: Job, user_skip: frozenset[str], flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None,
-               ) -> frozenset[str]:
+def stages_off(job: Job, user_skip: frozenset[str],
+               flags_of: Callable[[graph.StageSpec], dict[str, Any] | None] | None = None) -> frozenset[str]:
     """SKIP_STAGES plus the stages with nothing to do (e.g. translation without TARGET_LANGUAGES)."""
     idle = graph.switched_off(lambda spec: job_options(spec, job, flags_of(spec) if flags_of else None))
     return user_skip | idle

@@ -2,13 +2,12 @@
 
 They need a docker engine with the compose plugin and BuildKit; without one
 every test here is skipped with the reason. Run: make test-containers.
-Images are built by the same driver users run (docker/compose_run.py), so a
-cold first run takes a few minutes; later runs reuse the images.
+Images are built by the same executor users run (python3 -m host.containers),
+so a cold first run takes a few minutes; later runs reuse the images.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -19,7 +18,6 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-DRIVER = REPO_ROOT / "docker" / "compose_run.py"
 HERE = Path(__file__).resolve().parent
 
 
@@ -35,16 +33,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if HERE in Path(str(item.fspath)).resolve().parents:
             item.add_marker(skip)
-
-
-def load_driver():
-    for name in ("gen_compose", "compose_run"):
-        if name not in sys.modules:
-            spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "docker" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            spec.loader.exec_module(module)
-    return sys.modules["compose_run"]
 
 
 def _docker_problem() -> str | None:
@@ -68,15 +56,16 @@ def docker_ready() -> None:
 @pytest.fixture(scope="session")
 def cpu_images(docker_ready) -> dict[str, str]:
     """The CPU profile's images, built if missing; stage name -> image reference."""
-    driver = load_driver()
+    from host.containers import images
+    from host.containers.cli import Fail
+
     skip = set(filter(None, os.environ.get("SKIP_STAGES", "").split(",")))
     chosen = [s for s in stage_names() if s not in skip]
     try:
-        driver.ensure_images("cpu", chosen)
-    except driver.Fail as err:
+        images.ensure_images("cpu", chosen, tools=True)
+    except Fail as err:
         pytest.fail(f"building the CPU images failed: {err}")
-    gen = sys.modules["gen_compose"]
-    return {img.name: img.ref(driver.image_prefix(), driver.image_tag()) for img in gen.images("cpu", chosen)}
+    return {img.name: img.ref(images.image_prefix(), images.image_tag()) for img in images.images("cpu", chosen)}
 
 
 def stage_names() -> list[str]:
@@ -87,7 +76,7 @@ def stage_names() -> list[str]:
 
 @pytest.fixture
 def host_dirs(tmp_path: Path, monkeypatch) -> dict[str, Path]:
-    """A jobs folder and a model cache of this test's own, in the driver's environment."""
+    """A jobs folder and a model cache of this test's own, in the executor's environment."""
     dirs = {"jobs": tmp_path / "jobs", "cache": tmp_path / "cache", "media": tmp_path / "media"}
     for path in dirs.values():
         path.mkdir()
@@ -96,9 +85,10 @@ def host_dirs(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     return dirs
 
 
-def run_driver(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(DRIVER), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO_ROOT, env=os.environ.copy())
+def run_containers(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """python3 -m host.containers, as make run calls it (EXECUTOR=containers: a test never falls back)."""
+    return subprocess.run([sys.executable, "-m", "host.containers", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO_ROOT, env={**os.environ, "EXECUTOR": "containers"})
 
 
 def make_video(path: Path, audio: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The CPU profile end to end, as users run it: make run's driver on a real
+"""The CPU profile end to end, as users run it: make run's executor on a real
 video, then a rerun (every stage fresh), the guest rules inside a stage
 container, and a broken input."""
 
@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from tests.containers.conftest import load_driver, make_video, run_driver
+from host.containers import jobs
+from tests.containers.conftest import make_video, run_containers
 
 
 def ffprobe_streams(path) -> list[dict]:
@@ -21,7 +22,7 @@ def ffprobe_streams(path) -> list[dict]:
 @pytest.fixture
 def jfk_job(cpu_images, host_dirs, eval_data):
     video = make_video(host_dirs["media"] / "jfk speech.mp4", eval_data / "jfk.flac")
-    result = run_driver("run", str(video), "--profile", "cpu")
+    result = run_containers("run", str(video), "--profile", "cpu")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return video, result
 
@@ -38,7 +39,7 @@ def test_make_run_cpu_gives_subtitles_and_a_muxed_video(jfk_job, host_dirs):
     assert summary["profile"] == "cpu"
     assert {s["status"] for s in summary["stages"]} <= {"ran", "skipped"}
     assert sorted(p.name for p in video.parent.iterdir()) == [video.name], "the input folder is read-only"
-    project = load_driver().project_name(job.name)
+    project = jobs.project_name(job.name)
     left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],
                           capture_output=True, text=True).stdout.split()
     assert not left, "containers are removed after the run"
@@ -46,7 +47,7 @@ def test_make_run_cpu_gives_subtitles_and_a_muxed_video(jfk_job, host_dirs):
 
 def test_rerun_finds_every_stage_fresh(jfk_job, host_dirs):
     video, _ = jfk_job
-    again = run_driver("run", str(video), "--profile", "cpu")
+    again = run_containers("run", str(video), "--profile", "cpu")
     assert again.returncode == 0, again.stderr[-3000:]
     (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
     statuses = {s["stage"]: s["status"] for s in json.loads((job / "summary.json").read_text())["stages"]}
@@ -55,12 +56,11 @@ def test_rerun_finds_every_stage_fresh(jfk_job, host_dirs):
 
 def test_stage_containers_are_guests(jfk_job, host_dirs):
     """Read-only root and input, no network; only the job folder and the cache are writable."""
-    driver = load_driver()
     (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
     from shared.job import Job
 
-    env = driver.compose_env(Job(job))
-    base = driver.compose_base("cpu", driver.project_name(job.name) + "-probe")
+    env = jobs.compose_env(Job(job))
+    base = jobs.compose_base("cpu", jobs.project_name(job.name) + "-probe")
     script = ("id -u; "
               "touch /input/x 2>/dev/null && echo input-writable; "
               "touch /app/x 2>/dev/null && echo root-writable; "
@@ -76,17 +76,35 @@ def test_stage_containers_are_guests(jfk_job, host_dirs):
     assert not {"input-writable", "root-writable", "online"} & set(lines), lines
 
 
+def test_a_stage_container_gets_only_its_own_settings(jfk_job, host_dirs, monkeypatch):
+    (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
+    from shared.job import Job
+
+    monkeypatch.setenv("ASR_MODEL", "tiny.en")
+    monkeypatch.setenv("SUBTITLE_MAX_LINES", "2")
+    env = jobs.compose_env(Job(job), frozenset(), set())
+    base = jobs.compose_base("cpu", jobs.project_name(job.name) + "-env")
+    seen = {}
+    for service in ("demux", "pre-ner", "subtitles"):
+        probe = subprocess.run([*base, "run", "--rm", "--no-deps", "--entrypoint", "env", service],
+                               capture_output=True, text=True, env=env, timeout=120)
+        seen[service] = {line.split("=", 1)[0] for line in probe.stdout.splitlines()}
+    assert "ASR_MODEL" in seen["pre-ner"] and "ASR_MODEL" not in seen["demux"] | seen["subtitles"]
+    assert "SUBTITLE_MAX_LINES" in seen["subtitles"] and "SUBTITLE_MAX_LINES" not in seen["demux"] | seen["pre-ner"]
+
+
 def test_one_stage_alone(jfk_job, host_dirs):
     (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
-    result = run_driver("stage", "subtitles", "--job", job.name, "--profile", "cpu", "--", "--force")
+    result = run_containers("stage", "subtitles", "--job", job.name, "--profile", "cpu", "--", "--force")
     assert result.returncode == 0, result.stderr[-2000:]
     assert '"status": "ran"' in result.stdout
+    assert json.loads((job / "subtitles" / "outcome.json").read_text())["reasons"] == ["forced"]
 
 
 def test_a_broken_input_fails_with_the_stages_reason(cpu_images, host_dirs):
     bad = host_dirs["media"] / "broken.mp4"
     bad.write_text("not a video")
-    result = run_driver("run", str(bad), "--profile", "cpu")
+    result = run_containers("run", str(bad), "--profile", "cpu")
     assert result.returncode == 2, result.stderr[-2000:]
     assert "stopped at demux: demux: broken.mp4 is not a media file" in result.stderr
     for job in host_dirs["jobs"].glob("broken-*"):  # stages independent of demux (pre-ner) may have finished

@@ -1,12 +1,15 @@
 """The container layer agrees with the stage graph: compose files, Dockerfiles,
-make targets, and the host driver's pure parts. No docker needed here;
-tests/containers/ builds and runs the images."""
+make targets, and the container executor's pure parts (host/containers). No
+docker needed here; tests/containers/ builds and runs the images."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
+import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -14,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from shared import graph
-from shared import options as opts
+from host.containers import images, jobs
+from shared import graph, sources
 from tests.conftest import REPO_ROOT
 
 yaml = pytest.importorskip("yaml")
@@ -34,7 +37,6 @@ def _load(name: str):
 
 
 gen = _load("gen_compose")
-driver = _load("compose_run")
 dockerfiles = _load("gen_dockerfiles")
 
 
@@ -116,14 +118,27 @@ def test_containers_are_guests(profile):
 
 
 @pytest.mark.parametrize("profile", sorted(gen.PROFILES))
-def test_every_setting_reaches_every_stage(profile):
-    names = [f.metadata["env"] for cls in graph.options_by_stage().values() for f in opts.fields_of(cls)]
+def test_each_stage_gets_its_own_settings_and_the_job_wide_ones_only(profile):
+    every = {f.metadata["env"] for spec in graph.STAGES for f in dataclasses.fields(spec.options)}
+    wide = set(gen.job_wide_settings())
+    assert {"SKIP_STAGES", "FORCE_STAGES", "LOG_LEVEL", "LOG_FORMAT", "TARGET_LANGUAGES"} <= wide
     for name, svc in compose(profile)["services"].items():
         env = svc["environment"]
-        for var in names + ["SKIP_STAGES", "LOG_LEVEL"]:
-            assert var in env, f"{name} does not get {var}"  # bare name: passed through only when set
-        assert "JOBS_DIR=/jobs" in env and "MODEL_CACHE=/shared-model-and-cache" in env
-        assert not any(v.startswith(("HF_TOKEN", "HUGGING")) for v in env), "no token reaches a stage"
+        assert env["JOBS_DIR"] == "/jobs" and env["MODEL_CACHE"] == "/shared-model-and-cache"
+        own = set() if name == gen.MODELS else set(graph.settings_of(name))
+        passed = {var for var, value in env.items() if value is None}  # a bare name: passed through only when set
+        assert passed == wide | own, name
+        assert not (passed & every) - own - wide, f"{name} gets another stage's settings"
+        assert not any(v.startswith(("HF_TOKEN", "HUGGING", "TMDB")) for v in env), "no secret reaches a stage"
+    services = compose(profile)["services"]
+    assert "ASR_MODEL" in services["pre-ner"]["environment"] and "ASR_MODEL" not in services["post-ner"]["environment"]
+
+
+def test_the_gpu_profile_names_every_stage_that_gets_the_gpu():
+    header = " ".join(line.lstrip("# ").strip() for line in (REPO_ROOT / gen.PROFILES["gpu"]).read_text().splitlines()
+                      if line.startswith("#"))
+    for spec in graph.STAGES:
+        assert (re.search(rf"[ (]{re.escape(spec.name)}[,)]", header) is not None) == (spec.device != "cpu"), spec.name
 
 
 def test_gpu_only_where_the_graph_says_and_never_in_the_fallback():
@@ -182,7 +197,15 @@ def test_every_stage_has_a_thin_dockerfile_running_its_module(spec):
         "a stage image holds only its own package"
     copies = [args for op, args in ins if op == "COPY"]
     library_copies = [i for i, args in enumerate(copies) if args.startswith("docker/")]
-    assert copies.index("shared/ /app/shared/") > max(library_copies, default=-1), "code after the libraries"
+    shared_copies = [i for i, args in enumerate(copies) if args.startswith("shared/")]
+    assert min(shared_copies) > max(library_copies, default=-1), "code after the libraries"
+    copied = [word for i in shared_copies for word in copies[i].split()[:-1]]
+    assert "shared/" not in copied, "only the shared modules the stage imports, not all of shared/"
+    in_image = {p.relative_to(sources.REPO_ROOT).as_posix() for p in sources.image_files(spec)}
+    assert set(copied) == {f for f in in_image if f.startswith("shared/")}
+    for args in (copies[i] for i in shared_copies):  # each file lands at its own path under /app
+        *files, target = args.split()
+        assert all(f"/app/{f.rsplit('/', 1)[0]}/" == target for f in files), args
     users = [args for op, args in ins if op == "USER"]
     assert users and users[-1] == "1000:1000"
     smoke = [args for op, args in ins if op == "RUN" and f"python -m {spec.module} --help" in args]
@@ -233,6 +256,94 @@ def test_torch_stages_start_from_base_ml_and_no_other_stage_does(spec):
     assert gen.stage_base(spec) == ("base-ml" if "torch" in spec.packages else "base-runtime")
 
 
+@pytest.mark.parametrize("name", sorted(images.HAND_WRITTEN_SOURCES))
+def test_what_the_hand_written_dockerfiles_copy_is_what_their_images_are_hashed_from(name):
+    """The executor hashes an image from a declared list, never from its Dockerfile read back:
+    the list must say what the Dockerfile copies (of the build stages the image's target uses)."""
+    image = next(i for i in images.images("gpu") if i.name == name)
+    stages, current = [], None
+    for op, args in instructions(REPO_ROOT / image.dockerfile):
+        if op == "FROM":
+            parts = args.split()
+            current = {"name": parts[2] if len(parts) > 2 else None, "from": parts[0], "copies": []}
+            stages.append(current)
+        elif op == "COPY" and "--from" not in args:
+            current["copies"] += [word for word in args.split()[:-1] if not word.startswith("--")]
+    by_name = {st["name"]: st for st in stages if st["name"]}
+    used, todo = set(), [by_name[image.target] if image.target else stages[-1]]
+    while todo:
+        stage = todo.pop()
+        used.update(stage["copies"])
+        todo += [by_name[stage["from"]]] if stage["from"] in by_name else []
+        if stage["name"] == "runtime":  # its FFmpeg comes from the ffmpeg build stage (COPY --from)
+            todo.append(by_name["ffmpeg"])
+    used -= {"wheelhouse/"}  # the WHEELS setting covers it
+    declared = set(images.HAND_WRITTEN_SOURCES[name])
+    if name == "base":
+        declared |= set(images.HAND_WRITTEN_SOURCES["base-runtime"])
+    assert used == declared
+
+
+def test_the_models_image_holds_only_what_seeding_imports():
+    text = (DOCKER_DIR / "models" / "Dockerfile").read_text()
+    assert text == dockerfiles.render_models()
+    copied = [word for op, args in instructions(DOCKER_DIR / "models" / "Dockerfile") if op == "COPY"
+              for word in args.split()[:-1] if word.startswith("shared/")]
+    assert "shared/models.py" in copied and "shared/graph.py" not in copied and "shared/" not in copied
+
+
+@pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
+def test_an_image_holds_every_options_module_its_stage_process_reads(spec):
+    held = {p.relative_to(sources.REPO_ROOT).as_posix() for p in sources.image_files(spec)}
+    needed = {spec.options_module, *(graph.stage(link.stage).options_module for link in spec.option_links),
+              *(s.options_module for s in graph.STAGES if s.enabled_by)}
+    assert {m.replace(".", "/") + ".py" for m in needed} <= held
+
+
+@pytest.fixture
+def copy_checkout(tmp_path, monkeypatch):
+    """A copy of the build inputs the test may edit; the executor hashes it instead of the repository."""
+    for folder in ("shared", "stages", "docker"):
+        shutil.copytree(REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(images, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(images, "os_base_image", lambda: "local/debian:bookworm")
+    monkeypatch.setattr(images, "quiet", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 0, "sha256:base\n", ""))
+    sources.shared_closure.cache_clear()
+    yield tmp_path
+    sources.shared_closure.cache_clear()
+
+
+def image_hashes() -> dict[str, str]:
+    sources.shared_closure.cache_clear()
+    memo: dict[str, str] = {}
+    return {image.name: images.source_hash(image, "index", memo) for image in images.images("cpu")}
+
+
+def rebuilt(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {name for name in before if before[name] != after[name]}
+
+
+def test_a_change_rebuilds_only_the_images_that_hold_it(copy_checkout):
+    before = image_hashes()
+    assert image_hashes() == before
+    options = copy_checkout / "shared" / "options" / "asr.py"
+    options.write_text(options.read_text() + '    new_setting: int = setting(1, "ASR_NEW_SETTING", "an ASR-only setting")\n')
+    after_options = image_hashes()
+    assert rebuilt(before, after_options) == {"asr", "pre-ner", "base"}  # pre-ner follows asr's model; base holds all of shared/
+    requirements = copy_checkout / "docker" / "requirements-subtitles.txt"
+    requirements.write_text(requirements.read_text() + "# a requirements change\n")
+    after_requirements = image_hashes()
+    assert rebuilt(after_options, after_requirements) == {"subtitles"}
+    code = copy_checkout / "stages" / "mux" / "stage.py"
+    code.write_text(code.read_text() + "\n# a code change\n")
+    after_code = image_hashes()
+    assert rebuilt(after_requirements, after_code) == {"mux"}
+    models = copy_checkout / "shared" / "models.py"
+    models.write_text(models.read_text() + "\n# every stage resolves models through this\n")
+    assert "models" in rebuilt(after_code, image_hashes())
+
+
 def test_the_gpu_set_stores_the_cuda_libraries_once():
     gpu = {i.name: i for i in gen.images("gpu")}
     assert gpu["asr"].base == "cuda-libs" and gpu["base-ml"].base == "cuda-libs"
@@ -252,12 +363,12 @@ def test_images_of_a_profile_come_in_build_order():
 
 
 def test_wheelhouse_collects_every_requirements_file_the_images_install():
-    files = dict(driver.requirement_files("cpu"))
+    files = dict(images.requirement_files("cpu"))
     assert files["docker/requirements-vad-nodeps.txt"] is True and files["docker/requirements-asr-nodeps.txt"] is True
     assert files["docker/requirements-models.txt"] is False  # the models image's wheels too
     assert files["docker/requirements-common.txt"] is False
     assert "docker/cuda-libs/requirements-cuda.txt" not in files
-    assert "docker/cuda-libs/requirements-cuda.txt" in dict(driver.requirement_files("gpu"))
+    assert "docker/cuda-libs/requirements-cuda.txt" in dict(images.requirement_files("gpu"))
 
 
 # --- make targets -------------------------------------------------------------------------------------
@@ -273,7 +384,7 @@ def test_compose_mk_adds_targets_without_redefining_native_ones():
         assert re.search(rf"^{target}:.*## ", text, re.M), f"{target} has no '## ' help text"
 
 
-# --- the driver's pure parts ------------------------------------------------------------------------------
+# --- the container executor's pure parts -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("job_id, project", [
@@ -282,20 +393,20 @@ def test_compose_mk_adds_targets_without_redefining_native_ones():
     ("_x", "x"),
 ])
 def test_project_name_is_a_valid_compose_name(job_id, project):
-    assert driver.project_name(job_id) == project
-    assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", driver.project_name(job_id))
+    assert jobs.project_name(job_id) == project
+    assert re.fullmatch(r"[a-z0-9][a-z0-9_-]*", jobs.project_name(job_id))
 
 
 def test_expand_inputs_takes_media_from_folders(tmp_path):
     for name in ("b.mkv", "a.mp4", "notes.txt", "c.WAV"):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "sub").mkdir()
-    found = driver.expand_inputs([str(tmp_path), str(tmp_path / "a.mp4")])
+    found = jobs.expand_inputs([str(tmp_path), str(tmp_path / "a.mp4")])
     assert [p.name for p in found] == ["a.mp4", "b.mkv", "c.WAV"]
 
 
 def test_container_user_is_never_root():
-    uid, gid = driver.container_user()
+    uid, gid = jobs.container_user()
     assert uid != 0 and gid != 0
 
 
@@ -304,16 +415,15 @@ def test_models_passes_the_token_by_name_only(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setenv("HF_TOKEN", secret)
     monkeypatch.setenv("MODEL_CACHE", str(tmp_path))
-    monkeypatch.setattr(driver, "ensure_images", lambda *a, **k: {})
-    monkeypatch.setattr(driver, "ca_bundle", lambda: None)
-    monkeypatch.setattr(driver.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or
-                        type("R", (), {"returncode": 0})())
-    assert driver.download_models("large-v3", "cpu") == 0
+    monkeypatch.setattr(jobs, "ensure_images", lambda *a, **k: {})
+    monkeypatch.setattr(jobs, "ca_bundle", lambda: None)
+    monkeypatch.setattr(jobs, "run", lambda cmd, **kw: calls.append(cmd) or 0)
+    assert jobs.download_models("large-v3", "cpu") == 0
     cmd = calls[0]
     assert "HF_TOKEN" in cmd and secret not in " ".join(cmd)
     assert cmd[-1] == "Systran/faster-whisper-large-v3" and "HF_HUB_OFFLINE=0" in cmd
     calls.clear()
-    assert driver.download_models("tiny.en", "cpu", ["pyannote/segmentation-3.0"]) == 0
+    assert jobs.download_models("tiny.en", "cpu", ["pyannote/segmentation-3.0"]) == 0
     assert [c[-1] for c in calls] == ["Systran/faster-whisper-tiny.en", "pyannote/segmentation-3.0"]
 
 
@@ -325,11 +435,12 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
         inputs.append(str(path))
     monkeypatch.setenv("JOBS_DIR", str(tmp_path / "jobs"))
     monkeypatch.delenv("SKIP_STAGES", raising=False)
-    monkeypatch.setattr(driver, "ensure_images", lambda *a, **k: {})
+    monkeypatch.setattr(jobs, "ensure_images", lambda *a, **k: {})
     running, peak, lock = [0], [0], threading.Lock()
 
     def fake_run(cmd, **kwargs):
-        media = Path(cmd[3])
+        assert cmd[1:4] == ["-m", "host.containers", "run"]
+        media = Path(cmd[4])
         result = Path(cmd[cmd.index("--result-json") + 1])
         with lock:
             running[0] += 1
@@ -342,8 +453,8 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
                                      if failed else {"job": media.stem + "-x", "outputs": {"subtitles": ["/j/a.en.srt"]}}))
         return type("R", (), {"returncode": 2 if failed else 0})()
 
-    monkeypatch.setattr(driver.subprocess, "run", fake_run)
-    assert driver.batch(inputs, "cpu", workers=2) == 1
+    monkeypatch.setattr(jobs.subprocess, "run", fake_run)
+    assert jobs.batch(inputs, "cpu", workers=2) == 1
     assert peak[0] == 2
     out = capsys.readouterr().out
     assert "4 of 5 input(s) done, 1 failed" in out
