@@ -166,8 +166,8 @@ base_image() {
 
 buildkit() {  # a docker CLI 23 or newer builds with BuildKit only through the buildx plugin
   local status
-  status=$(python3 -m host.containers check 2>&1)
-  grep -q "BuildKit" <<<"$status" || return 0
+  if status=$(python3 -m host.containers check 2>/dev/null); then return 0; fi
+  grep -q "BuildKit" <<<"$status" || { say "${status#docker: }"; return 1; }
   can_root || { say "${status#docker: }"; return 1; }
   apt_update >/dev/null 2>&1
   local package
@@ -190,7 +190,7 @@ docker_part() {
   fi
   if ! command -v docker >/dev/null; then say "docker: not installed (see above); $NATIVE"; return 0; fi
   compose_plugin && engine && buildkit && base_image || return 0  # each said why; make run says it again
-  python3 -m host.containers check | sed 's/^/setup: /'
+  python3 -m host.containers check 2>/dev/null | sed 's/^/setup: /'
 }
 
 case "${1:-all}" in
