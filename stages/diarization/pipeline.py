@@ -23,10 +23,10 @@ from typing import Any, Callable
 from shared.audio import SAMPLE_RATE_HZ
 from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
-from shared.models import (CAMPPLUS, PYANNOTE_SEGMENTATION, ResolvedModel, resolve_diarization_pipeline,
-                           resolve_pyannote_segmentation, resolve_speaker_embedding)
+from shared.models import PYANNOTE_SEGMENTATION, ResolvedModel, resolve_pyannote_segmentation
 from shared.options.diarization import DiarizationOptions
 from shared.speakers import Turn
+from stages.diarization.models import CAMPPLUS, resolve_diarization_pipeline, resolve_speaker_embedding
 
 MIN_CLUSTER_SIZE = 12  # pyannote's default for agglomerative clustering
 

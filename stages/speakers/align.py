@@ -25,9 +25,10 @@ from typing import Any, Iterator, Sequence
 from shared.audio import SAMPLE_RATE_HZ, AudioFile
 from shared.errors import ModelNotFound
 from shared.log import get_logger
-from shared.models import ResolvedModel, TORCHAUDIO_ALIGN_FILES, nltk_data_dir, torch_checkpoints_dir
+from shared.models import ResolvedModel
 from shared.progress import ProgressHook, no_progress
 from shared.schema import Segment
+from stages.speakers.models import TORCHAUDIO_ALIGN_FILES, nltk_data_dir, torch_checkpoints_dir
 
 log = get_logger("stages.speakers")
 

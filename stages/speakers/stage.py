@@ -21,35 +21,22 @@ from shared import schema
 from shared.devices import torch_device
 from shared.log import get_logger
 from shared.metadata import load_metadata
-from shared.models import ResolvedModel, _hf_snapshot, default_align_model, resolve_align_model, torch_checkpoints_dir, \
-    TORCHAUDIO_ALIGN_FILES
+from shared.models import ResolvedModel
 from shared.options.speakers import SpeakersOptions
 from shared.progress import ProgressHook, no_progress
 from shared.speakers import ASSIGNMENTS, NO_SPEAKER, Diarization, SpeakerSegment, SpeakerTranscript, SpeakerWord
 from shared.stage import StageReport
 from stages.speakers.assign import TurnIndex, display_names
+from stages.speakers.models import cached_default_align_models, default_align_model, resolve_align_model
 
 log = get_logger("stages.speakers")
 
 STAGE = "speakers"
 
 
-def _cached_default_align_models() -> list[str]:
-    """whisperx's default alignment models present in the cache (a download reruns the stage)."""
-    from whisperx.alignment import DEFAULT_ALIGN_MODELS_HF, DEFAULT_ALIGN_MODELS_TORCH
-
-    found = [name for name in DEFAULT_ALIGN_MODELS_TORCH.values()
-             if (torch_checkpoints_dir() / TORCHAUDIO_ALIGN_FILES.get(name, "-")).is_file()]
-    for repo in DEFAULT_ALIGN_MODELS_HF.values():
-        snapshot = _hf_snapshot(repo)
-        if snapshot is not None:
-            found.append(f"{repo}@{snapshot.name}")
-    return found
-
-
 def model_identity(options: SpeakersOptions) -> dict[str, Any]:
     if options.align_model == "auto":
-        return {"align_model": "auto", "cached": _cached_default_align_models()}
+        return {"align_model": "auto", "cached": cached_default_align_models()}
     if options.align_model == "none":
         return {"align_model": "none"}
     resolved = resolve_align_model(options.align_model, "")

@@ -93,8 +93,8 @@ def test_campplus_embedding_is_a_pyannote_model_with_masks():
     import torch
     from pyannote.audio import Model
 
-    from shared.models import resolve_speaker_embedding
     from stages.diarization.embedding import EMBEDDING_DIMENSION, CamPlusPlusEmbedding
+    from stages.diarization.models import resolve_speaker_embedding
 
     model = CamPlusPlusEmbedding(resolve_speaker_embedding("campplus").path).eval()
     assert isinstance(model, Model) and model.dimension == EMBEDDING_DIMENSION
@@ -116,8 +116,8 @@ def test_campplus_embedding_is_a_pyannote_model_with_masks():
 def test_campplus_embedding_can_cap_the_frames_it_reads():
     import torch
 
-    from shared.models import resolve_speaker_embedding
     from stages.diarization.embedding import CamPlusPlusEmbedding
+    from stages.diarization.models import resolve_speaker_embedding
 
     path = resolve_speaker_embedding("campplus").path
     full, capped = CamPlusPlusEmbedding(path).eval(), CamPlusPlusEmbedding(path, max_frames=50).eval()

@@ -144,7 +144,7 @@ def test_whisperx_alignment_runs_with_a_model_from_a_folder(tmp_path, cache):
 
 
 def test_auto_finds_a_cached_torchaudio_alignment_model(tmp_path, cache):
-    from shared.models import resolve_align_model
+    from stages.speakers.models import resolve_align_model
 
     checkpoints = cache / "torch" / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
