@@ -415,5 +415,6 @@ def write(path: Path, record: Any) -> None:
     atomic_write_json(path, record.to_json())
 
 
-def load(path: Path, cls: type):
+def load(path: Path, cls: Any) -> Any:
+    """The record of class ``cls`` (one with ``from_json``) in the JSON file at ``path``."""
     return cls.from_json(read_json(path))
