@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.graph import AUDIO_FORMAT
 from stages.demux.decode import decode_args, downmix_filter
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2"]
@@ -78,7 +79,7 @@ def test_demux_probes_and_decodes_the_audio(cpu_images, media, name):
     assert probe.returncode == 0, probe.stderr
     audio = next(s for s in json.loads(probe.stdout)["streams"] if s["codec_type"] == "audio")
     pan = downmix_filter(audio.get("channel_layout", ""), audio["channels"])
-    args = decode_args(Path(f"/in/{name}"), audio["index"], Path("/tmp/out.wav"), 16000, pan)
+    args = decode_args(Path(f"/in/{name}"), audio["index"], Path("/tmp/out.wav"), AUDIO_FORMAT, pan)
     script = (f"ffmpeg -nostdin -loglevel error {shlex.join(args)} && "
               "python -c \"import soundfile; i = soundfile.info('/tmp/out.wav'); print(i.samplerate, i.channels, i.frames)\"")
     decoded = in_image(cpu_images["demux"], media, script)
