@@ -56,7 +56,7 @@ def say(text: str = "") -> None:
 
 
 def stage_env() -> dict[str, str]:
-    from shared.models import offline_environment
+    from shared.offline import offline_environment
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASR_", "VAD_", "DIARIZATION_", "SUBTITLE_"))}
     env.update(offline_environment())
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.smoke:
         args.seconds, args.repeats, args.rounds = 15.0, 1, 1
-    from shared.models import apply_offline_environment
+    from shared.offline import apply_offline_environment
 
     apply_offline_environment()
     from bench.audio_fixtures import speech_wav

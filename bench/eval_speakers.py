@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.eval_speakers", description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
-    from shared.models import apply_offline_environment
+    from shared.offline import apply_offline_environment
 
     apply_offline_environment()
     if not (EVAL_DATA / "sample.wav").is_file():

@@ -26,7 +26,7 @@ from shared import log as logging_setup
 from shared import options as opts
 from shared.errors import PipelineError
 from shared.job import Job
-from shared.models import REPO_ROOT, model_cache
+from shared.offline import REPO_ROOT, model_cache
 
 log = logging_setup.get_logger("host.runner")
 

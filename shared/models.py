@@ -27,10 +27,9 @@ from pathlib import Path
 from shared.errors import ModelNotFound
 from shared.fsio import sha256_file
 from shared.log import get_logger
+from shared.offline import model_cache
 
 log = get_logger("shared.models")
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # faster-whisper model names and the Hugging Face repositories they download from.
 WHISPER_REPOS = {
@@ -54,25 +53,6 @@ class ResolvedModel:
         return asdict(self)
 
 
-def model_cache() -> Path:
-    return Path(os.environ.get("MODEL_CACHE") or REPO_ROOT / "shared-model-and-cache")
-
-
-def offline_environment() -> dict[str, str]:
-    """Environment every stage runs with: offline, caches under the model cache."""
-    cache = model_cache()
-    return {
-        "HF_HUB_OFFLINE": "1",
-        "HF_HOME": str(cache / "huggingface"),
-        "TORCH_HOME": str(cache / "torch"),
-        "PYANNOTE_METRICS_ENABLED": "0",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
-
-
-def apply_offline_environment() -> None:
-    for key, value in offline_environment().items():
-        os.environ.setdefault(key, value)
 
 
 def hf_snapshot(repo_id: str) -> Path | None:

@@ -32,7 +32,7 @@ from shared.fsio import file_mode, fsync_dir, sha256_file
 from shared.job import Job
 from shared.lock import (LOCK_FILE, OUTCOME_FILE, RECORDS, STAGING_DIR, Fingerprint, Lock, output_hashes,
                          package_versions, staleness, write_lock, write_outcome)
-from shared.models import apply_offline_environment
+from shared.offline import apply_offline_environment
 from shared.progress import ProgressHook, TerminalProgress, no_progress
 from shared.sources import code_hash
 

@@ -79,7 +79,9 @@ def test_silero_embedded_and_explicit(cache, tmp_path):
 
 
 def test_offline_environment_points_into_the_cache(cache):
-    env = models.offline_environment()
+    from shared.offline import offline_environment
+
+    env = offline_environment()
     assert env["HF_HUB_OFFLINE"] == "1"
     assert env["HF_HOME"].startswith(str(cache))
 

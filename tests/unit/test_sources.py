@@ -74,3 +74,12 @@ def test_relative_and_from_package_imports_are_followed(tmp_path, monkeypatch):
     found = {p.relative_to(tmp_path).as_posix() for p in sources.shared_closure((tmp_path / "start.py",))}
     sources.shared_closure.cache_clear()
     assert found == {"shared/__init__.py", "shared/a.py", "shared/b.py", "shared/sub/__init__.py", "shared/sub/c.py"}
+
+
+def test_stages_that_resolve_no_model_do_not_depend_on_the_resolvers():
+    """Every stage applies the offline environment (shared/offline.py); only those that resolve a
+    model through shared/models.py go stale when a resolver changes."""
+    without = {spec.name for spec in graph.STAGES
+               if sources.REPO_ROOT / "shared" / "models.py" not in sources.stage_files(spec)}
+    assert {"demux", "lyrics-detection", "subtitles", "mux"} <= without
+    assert all(sources.REPO_ROOT / "shared" / "offline.py" in sources.stage_files(spec) for spec in graph.STAGES)
