@@ -11,7 +11,7 @@ TMDB is optional: without a key nothing happens; an unreachable server, a
 refused key or no match is one warning, and the job goes on with the user's
 metadata. The key is never written, logged or put in an error message.
 
-Standard library only: docker/compose_run.py runs this with the host's python3.
+Standard library only: the container executor (python3 -m host.containers) runs this with the host's python3.
 """
 
 from __future__ import annotations
