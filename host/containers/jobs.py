@@ -31,7 +31,8 @@ from shared import graph
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
 from shared.job import Job, default_jobs_dir
-from shared.models import model_cache, mt_repo_id, whisper_repo_id
+from shared.models import mt_repo_id, whisper_repo_id
+from shared.offline import model_cache
 
 CONTAINER_UID = 1000
 MEDIA_SUFFIXES = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".ts", ".mts", ".mpg", ".mpeg", ".wmv", ".flv",
