@@ -17,8 +17,18 @@ from typing import Any
 from host import tmdb
 from shared.errors import InputError, JobError
 from shared.fsio import atomic_write_json, read_json, sha256_file
-from shared.job import (CONFIG_FILE, JOB_FILE, METADATA_FILE, InputRecord, Job, check_media_file, default_jobs_dir, slug,
-                        validate_config, validate_job_id)
+from shared.job import (
+    CONFIG_FILE,
+    JOB_FILE,
+    METADATA_FILE,
+    InputRecord,
+    Job,
+    check_media_file,
+    default_jobs_dir,
+    slug,
+    validate_config,
+    validate_job_id,
+)
 from shared.metadata import load_glossary, load_metadata, parse_metadata
 
 

@@ -8,8 +8,8 @@ A test (tests/unit/test_docs.py) keeps the README's table equal to this output.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from shared import graph
 from shared.options import fields_of

@@ -22,10 +22,11 @@ import re
 import socket
 import time
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from http.client import HTTPException
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode
 from urllib.request import HTTPRedirectHandler, Request, build_opener
@@ -63,7 +64,7 @@ class TmdbOptions:
     timeout_s: float = 10.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "TmdbOptions":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TmdbOptions:
         env = os.environ if env is None else env
         try:
             timeout_s = float(env.get("TMDB_TIMEOUT_S") or cls.timeout_s)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from shared.errors import JobError
 
@@ -88,7 +88,7 @@ class StageSpec:
         return self.options_path.partition(":")[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_class(path: str) -> type:
     module, _, name = path.partition(":")
     return getattr(importlib.import_module(module), name)

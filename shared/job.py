@@ -20,10 +20,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import time
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +88,7 @@ class Job:
     # --- creation and lookup -----------------------------------------------------------------
 
     @classmethod
-    def open(cls, job_id: str, jobs_dir: Path | None = None) -> "Job":
+    def open(cls, job_id: str, jobs_dir: Path | None = None) -> Job:
         root = (jobs_dir or default_jobs_dir()) / validate_job_id(job_id)
         if not (root / JOB_FILE).is_file():
             raise JobError(f"no job {job_id!r} in {root.parent}", "create it with the runner: make run-native INPUT=<media>")

@@ -39,7 +39,7 @@ class Fingerprint:
     packages: dict[str, str]
     code: str
 
-    def differences(self, other: "Fingerprint") -> list[str]:
+    def differences(self, other: Fingerprint) -> list[str]:
         """Human-readable reasons why ``other`` (the recorded one) is stale."""
         reasons = []
         for name in ("inputs", "options", "model", "packages"):
@@ -67,7 +67,7 @@ class Lock:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Lock":
+    def from_json(cls, data: dict[str, Any]) -> Lock:
         fp = Fingerprint(**{k: data[k] for k in ("inputs", "options", "model", "packages", "code")})
         return cls(data["stage"], fp, data["outputs"], data["timings"], data.get("report", {}), data.get("python", ""))
 

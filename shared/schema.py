@@ -149,7 +149,7 @@ class MediaInfo:
         return {"schema": SCHEMA_VERSION, **data}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "MediaInfo":
+    def from_json(cls, data: dict[str, Any]) -> MediaInfo:
         data = {k: v for k, v in data.items() if k != "schema"}
         data["streams"] = tuple(StreamInfo(**s) for s in data["streams"])
         return cls(**data)
@@ -189,7 +189,7 @@ class SpeechRegions(Stamped):
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SpeechRegions":
+    def from_json(cls, data: dict[str, Any]) -> SpeechRegions:
         return cls(
             regions=tuple(Region(r["start_s"], r["end_s"]) for r in data["regions"]),
             audio_duration_s=data["audio_duration_s"],
@@ -255,7 +255,7 @@ class Transcript(Stamped):
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Transcript":
+    def from_json(cls, data: dict[str, Any]) -> Transcript:
         return cls(
             language=data["language"],
             language_probability=data["language_probability"],
@@ -296,7 +296,7 @@ class SubtitleManifest(Stamped):
         return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "cue_count": self.cue_count, "producer": self.producer.to_json()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SubtitleManifest":
+    def from_json(cls, data: dict[str, Any]) -> SubtitleManifest:
         return cls(tuple(SubtitleFile(**f) for f in data["files"]), data["cue_count"], data.get("producer", {}))
 
 
@@ -309,7 +309,7 @@ class MuxManifest:
         return {"schema": SCHEMA_VERSION, "path": self.path, "tracks": list(self.tracks)}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "MuxManifest":
+    def from_json(cls, data: dict[str, Any]) -> MuxManifest:
         return cls(data["path"], tuple(data["tracks"]))
 
 
@@ -350,7 +350,7 @@ class Translation(Stamped):
         return {"schema": SCHEMA_VERSION, "language": self.language, "segments": segments, "producer": self.producer.to_json()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Translation":
+    def from_json(cls, data: dict[str, Any]) -> Translation:
         return cls(data["language"], tuple(TranslatedSegment(**{**s, "terms": tuple(s.get("terms", ()))})
                                            for s in data["segments"]), data.get("producer", {}))
 
@@ -374,7 +374,7 @@ class TranslationManifest(Stamped):
         return {"schema": SCHEMA_VERSION, "files": [asdict(f) for f in self.files], "producer": self.producer.to_json()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "TranslationManifest":
+    def from_json(cls, data: dict[str, Any]) -> TranslationManifest:
         return cls(tuple(TranslationFile(**f) for f in data["files"]), data.get("producer", {}))
 
 
@@ -407,7 +407,7 @@ class LyricRegions(Stamped):
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "LyricRegions":
+    def from_json(cls, data: dict[str, Any]) -> LyricRegions:
         return cls(tuple(LyricRegion(**r) for r in data["regions"]), data["audio_duration_s"], data.get("producer", {}))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from shared import graph
@@ -59,7 +59,7 @@ def _imported_modules(path: Path) -> set[str]:
     return {name for name in found if name == PACKAGE or name.startswith(PACKAGE + ".")}
 
 
-@lru_cache(maxsize=None)
+@cache
 def shared_closure(start: tuple[Path, ...]) -> tuple[Path, ...]:
     """Every ``shared`` file reached from ``start`` by imports, transitively (packages' ``__init__`` too)."""
     seen: set[Path] = set()

@@ -17,8 +17,9 @@ Times are seconds, rounded to milliseconds when written.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from shared.schema import SCHEMA_VERSION, Producer, Segment, Stamped, Transcript, Word
 
@@ -48,7 +49,7 @@ class Turn:
         return {"start_s": _ms(self.start_s), "end_s": _ms(self.end_s), "speaker": self.speaker}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Turn":
+    def from_json(cls, data: dict[str, Any]) -> Turn:
         return cls(float(data["start_s"]), float(data["end_s"]), str(data["speaker"]))
 
 
@@ -84,7 +85,7 @@ class Diarization(Stamped):
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Diarization":
+    def from_json(cls, data: dict[str, Any]) -> Diarization:
         return cls(
             speakers=tuple(data["speakers"]),
             turns=tuple(Turn.from_json(t) for t in data["turns"]),
@@ -208,7 +209,7 @@ class SpeakerTranscript(Stamped):
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "SpeakerTranscript":
+    def from_json(cls, data: dict[str, Any]) -> SpeakerTranscript:
         return cls(
             language=data["language"],
             language_probability=float(data.get("language_probability", 0.0)),

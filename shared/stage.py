@@ -21,17 +21,30 @@ import resource
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from shared import graph, log as logging_setup
+from shared import graph
+from shared import log as logging_setup
 from shared import options as opts
 from shared.errors import JobError, PipelineError, StageFailed
 from shared.fsio import file_mode, fsync_dir, sha256_file
 from shared.job import Job
-from shared.lock import (LOCK_FILE, OUTCOME_FILE, RECORDS, STAGING_DIR, Fingerprint, Lock, output_hashes,
-                         package_versions, staleness, write_lock, write_outcome)
+from shared.lock import (
+    LOCK_FILE,
+    OUTCOME_FILE,
+    RECORDS,
+    STAGING_DIR,
+    Fingerprint,
+    Lock,
+    output_hashes,
+    package_versions,
+    staleness,
+    write_lock,
+    write_outcome,
+)
 from shared.offline import apply_offline_environment
 from shared.progress import ProgressHook, TerminalProgress, no_progress
 from shared.sources import code_hash

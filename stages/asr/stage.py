@@ -105,7 +105,7 @@ def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | Non
         index = max(0, bisect.bisect_right(clip_starts, seg.start + CLIP_ROUNDING_S) - 1)
         offset, timeline = clip_starts[index], timelines[index]
 
-        def film(t: float, is_end: bool = False) -> float:
+        def film(t: float, is_end: bool = False, timeline=timeline, offset=offset) -> float:  # this segment's chunk
             return timeline.to_original(t - offset, is_end)
 
         words = tuple(schema.Word(film(w.start), film(w.end, True), w.word, float(w.probability)) for w in (seg.words or ()))
@@ -133,7 +133,7 @@ def transcribe(
     for first in range(0, len(chunks), CHUNKS_PER_WINDOW):
         window = chunks[first:first + CHUNKS_PER_WINDOW]
         window_segments, info = _decode_window(pipeline, wav, window, language, options,
-                                               lambda t: hook("transcribing", done_s + t, total_speech_s))
+                                               lambda t, done_s=done_s: hook("transcribing", done_s + t, total_speech_s))
         if language is None:  # detected on the first window; the same for the rest of the film
             language, probability = info.language, float(info.language_probability)
             log.info("language detected: %s (probability %.2f)", language, probability)

@@ -17,8 +17,9 @@ three things passed in through its constructor, its public extension points:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from shared.audio import SAMPLE_RATE_HZ
 from shared.devices import torch_device

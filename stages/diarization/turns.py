@@ -3,7 +3,7 @@ masking by speech regions, and relabelling. Pure functions, no pyannote."""
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from shared.speakers import Turn, speaker_order
 

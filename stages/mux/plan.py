@@ -187,7 +187,7 @@ class NewTrack:
     def demuxer(self) -> str:
         return SOURCE_DEMUXER[self.source_format]
 
-    def other_tag_form(self) -> "NewTrack":
+    def other_tag_form(self) -> NewTrack:
         """The same track tagged in the other ISO 639-2 form (``fre`` <-> ``fra``)."""
         other = TERMINOLOGIC.get(self.tag) or next((b for b, t in TERMINOLOGIC.items() if t == self.tag), self.tag)
         return dataclasses.replace(self, tag=other)

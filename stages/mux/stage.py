@@ -8,12 +8,12 @@ from typing import Any
 
 from shared import schema
 from shared.errors import StageFailed
+from shared.ffmpeg import ffmpeg_version, run_ffmpeg
 from shared.languages import same_language
 from shared.log import get_logger
 from shared.options.mux import MuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from shared.ffmpeg import ffmpeg_version, run_ffmpeg
 from stages.mux.ffmpeg import probe_streams
 from stages.mux.plan import Container, KeptStream, NewTrack, choose_container, choose_tracks, ffmpeg_args, plan_streams
 

@@ -11,8 +11,9 @@ for a multi-word person name each of its words (dialogue says "Hanna", not
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from shared.metadata import GlossaryEntry, Metadata
 

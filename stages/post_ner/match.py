@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from shared import schema
 from stages.post_ner.lexicon import Form, letters

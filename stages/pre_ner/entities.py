@@ -10,8 +10,9 @@ source; the ranking is by weight, then by first appearance.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from shared.metadata import GlossaryEntry, Metadata
 

@@ -13,8 +13,8 @@ prompt); the hotwords are the hotword items joined by spaces.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 from stages.pre_ner.entities import Entity, key
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 LOOP_COMPRESSION_RATIO = 2.4
 FUZZY_MIN_SCORE = 85.0

@@ -8,8 +8,9 @@ probability Whisper gives each of their tokens), so the scores compare.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from shared import whisper
 from shared.devices import ctranslate2_device

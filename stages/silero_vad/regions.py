@@ -28,8 +28,8 @@ than the maximum.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -52,7 +52,7 @@ class VadParams:
         return max(self.threshold - 0.15, 0.01)
 
     @classmethod
-    def from_options(cls, options) -> "VadParams":
+    def from_options(cls, options) -> VadParams:
         return cls(
             threshold=float(options.threshold),
             min_speech_duration_ms=int(options.min_speech_duration_ms),

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from shared.audio import SAMPLE_RATE_HZ, AudioFile
 from shared.errors import ModelNotFound

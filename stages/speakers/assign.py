@@ -15,8 +15,8 @@ no turn covers it at all: then it gets the nearest turn's speaker.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from shared.speakers import GAP, INSIDE, NO_SPEAKER, OVERLAP, Turn
 

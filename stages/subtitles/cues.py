@@ -9,8 +9,8 @@ a line can never be broken inside a word: lines are rendered from words.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from shared.schema import Transcript
 
@@ -91,7 +91,7 @@ class Cue:
             return float("inf") if self.chars else 0.0
         return self.chars * 1000.0 / self.duration_ms
 
-    def retimed(self, start_ms: int, end_ms: int) -> "Cue":
+    def retimed(self, start_ms: int, end_ms: int) -> Cue:
         return dataclasses.replace(self, start_ms=start_ms, end_ms=end_ms)
 
 

@@ -14,7 +14,7 @@ longer than a line is never split: it becomes a cue of its own.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress

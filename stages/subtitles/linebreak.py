@@ -11,7 +11,7 @@ of whole words; a word longer than a line gets a line of its own.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from stages.subtitles.cues import CLAUSE_END, SENTENCE_END, CueWord, break_class
 from stages.subtitles.phrases import split_costs
@@ -45,7 +45,7 @@ def greedy_line_sizes(words: Sequence[CueWord], max_chars: int) -> list[int]:
     """Fill each line as far as it goes: the fewest lines possible."""
     sizes: list[int] = []
     line_len = 0
-    for k, word in enumerate(words):
+    for word in words:
         sep = 0 if word.glued else 1
         if sizes and line_len + sep + len(word.text) <= max_chars:
             sizes[-1] += 1

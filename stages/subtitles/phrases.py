@@ -15,7 +15,7 @@ balance and reading speed, and a break after punctuation never pays them.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from shared.languages import to_iso639_1
 from stages.subtitles.cues import NO_BREAK, SENTENCE_END, CueWord, break_class

@@ -9,8 +9,9 @@ pair. A cue that breaks nothing is not listed.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from shared.options import to_dict
 from shared.options.subtitles import SubtitleOptions

@@ -25,8 +25,8 @@ with the names shown.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from shared import schema
 from shared.options.subtitles import SubtitleOptions

@@ -19,7 +19,7 @@ Starts never move later, so cues stay in time order and never overlap.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import Cue

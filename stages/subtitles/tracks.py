@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from shared import schema
 from shared.options.subtitles import SubtitleOptions

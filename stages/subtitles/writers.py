@@ -12,7 +12,7 @@ the cue lines, a blank line between cues; TSV is ``start_ms``, ``end_ms``,
 from __future__ import annotations
 
 import json
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pysubs2
 

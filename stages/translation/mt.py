@@ -13,7 +13,8 @@ begun when just enough length is left for it. Nothing beyond
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from shared.devices import torch_device
 from shared.errors import InputError

@@ -13,9 +13,10 @@ the other language's speech. Names and glossary spellings go in the prompt
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from shared import whisper
 from shared.devices import ctranslate2_device

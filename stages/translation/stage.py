@@ -12,8 +12,9 @@ instead: ``enabled_by`` in shared/graph.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from shared import schema
 from shared.errors import InputError
@@ -217,7 +218,7 @@ def translate_text(choice: plan.Choice, segments: Sequence[schema.Segment], foun
         codes_used[language] = codes
         sources = [terms.spell_in_source(segments[i].text.strip(), found[i]) for i in indices]
         results = model.translate(sources, codes, options.beam_size, options.batch_size,
-                                  hook=lambda d, n: hook(f"translating {target}", done + d, total))
+                                  hook=lambda d, n, done=done: hook(f"translating {target}", done + d, total))
         restored = [terms.restore(text, found[i]) for (text, _), i in zip(results, indices)]
         retry = [k for k, (_, records) in enumerate(restored) if any(not r["kept"] for r in records)]
         if retry:

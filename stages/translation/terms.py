@@ -19,9 +19,10 @@ segment again with the term forced into the output (stages/translation/mt.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from shared.fsio import read_json
 from shared.metadata import load_glossary, load_metadata

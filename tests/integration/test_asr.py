@@ -6,9 +6,8 @@ import json
 import pytest
 
 from bench.metrics import word_error_rate
-from shared import graph, schema
-from shared.job import Job
 from host.jobs import create_job
+from shared import graph, schema
 from tests.conftest import JFK_REFERENCE, make_media, run_stage
 
 pytestmark = pytest.mark.integration

@@ -10,9 +10,8 @@ import subprocess
 import pytest
 
 from bench.eval_lyrics import build_fixture, time_f1, transcript_for
-from shared import graph, schema
-from shared.job import Job
 from host.jobs import create_job
+from shared import graph, schema
 from shared.options.lyrics_detection import LyricsDetectionOptions
 from stages.lyrics_detection.stage import detect
 from tests.conftest import make_media, run_stage

@@ -33,7 +33,6 @@ def jobs(tmp_path_factory):
 
 def glossary_job(eval_data, jobs, job_id, glossary):
     """hotwords.mp3 through pre-ner and asr, with or without the glossary (no metadata)."""
-    from shared.job import Job
     from host.jobs import create_job
 
     path = None

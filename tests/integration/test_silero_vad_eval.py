@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import soundfile
 
+from host.jobs import create_job
 from shared import schema
 from shared.job import Job
-from host.jobs import create_job
 from shared.options.silero_vad import SileroVadOptions
 from stages.silero_vad.stage import detect
 from tests.conftest import make_media, run_stage

@@ -4,15 +4,12 @@ English, the second pass over it, and a real MT model from the cache when there 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bench.metrics import normalize_text
+from host.jobs import create_job
 from shared import graph, schema
 from shared.errors import ModelNotFound
-from shared.job import Job
-from host.jobs import create_job
 from shared.models import resolve_mt_model
 from tests.conftest import make_media, run_stage
 

@@ -8,9 +8,8 @@ import subprocess
 
 import pytest
 
-from shared import graph, schema
-from shared.job import Job
 from host.jobs import create_job
+from shared import graph, schema
 from tests.conftest import make_media, run_stage
 
 pytestmark = pytest.mark.integration

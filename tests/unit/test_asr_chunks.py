@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.schema import Region
 from stages.asr.chunks import Timeline, group_regions, split_long

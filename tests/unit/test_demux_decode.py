@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import stat
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from shared.errors import StageFailed
 from shared.ffmpeg import run_ffmpeg
 from shared.graph import AUDIO_FORMAT
 from stages.demux import decode

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from host.jobs import create_job
 from shared import schema
 from shared.job import Job
-from host.jobs import create_job
 from shared.options.demux import DemuxOptions
 from stages.demux.stage import run
 from tests.conftest import make_media, run_stage

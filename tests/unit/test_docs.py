@@ -1,7 +1,7 @@
 """The docs stay true to the code: the settings table and the stage map."""
 
-from shared import graph
 from host.settings_doc import settings_table
+from shared import graph
 from tests.conftest import REPO_ROOT
 
 

@@ -1,8 +1,8 @@
 import pytest
 
+from host.jobs import create_job
 from shared.errors import InputError, JobError
 from shared.job import Job, slug, validate_job_id
-from host.jobs import create_job
 
 
 @pytest.mark.parametrize("job_id", ["movie-1234abcd", "a", "Episode_01.v2"])

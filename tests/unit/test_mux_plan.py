@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from shared.errors import InputError, StageFailed
-from shared.schema import MediaInfo, StreamInfo, SubtitleFile, SubtitleManifest
 from shared.languages import language_name
+from shared.schema import MediaInfo, StreamInfo, SubtitleFile, SubtitleManifest
 from stages.mux.plan import choose_container, choose_tracks, ffmpeg_args, mkv, mp4, plan_streams, webm
 from stages.mux.stage import verify
 

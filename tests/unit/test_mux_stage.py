@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from host.jobs import create_job
 from shared import schema
 from shared.job import Job
-from host.jobs import create_job
 from tests.conftest import make_media, run_stage
 
 SRT = "1\n00:00:00,500 --> 00:00:01,500\nHello <i>there</i>.\n\n2\n00:00:01,800 --> 00:00:02,500\nBonjour, Amélie.\n"

@@ -1,8 +1,8 @@
 import pytest
 
+from host.settings_doc import settings_table
 from shared import graph
 from shared.errors import InputError
-from host.settings_doc import settings_table
 from shared.options import resolve, to_dict
 from shared.options.asr import AsrOptions
 from shared.options.subtitles import SubtitleOptions

@@ -5,7 +5,7 @@ import pytest
 from shared import schema
 from shared.metadata import parse_glossary, parse_metadata
 from stages.post_ner.lexicon import from_metadata
-from stages.post_ner.match import correct, score, sound, split_word, spelling_key
+from stages.post_ner.match import correct, score, sound, spelling_key, split_word
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ import json
 
 import pytest
 
+from host.jobs import create_job
 from shared import schema
 from shared.errors import InputError
 from shared.fsio import sha256_file
-from shared.job import Job
-from host.jobs import create_job
 from shared.options.post_ner import PostNerOptions
 from stages.post_ner.stage import NO_NAMES_NOTE, run
 from tests.conftest import make_media, run_stage

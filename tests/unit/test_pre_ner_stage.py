@@ -4,11 +4,10 @@ import json
 
 import pytest
 
-from shared.errors import InputError
-from shared.job import Job
 from host.jobs import create_job
+from shared.errors import InputError
 from shared.options.pre_ner import PreNerOptions
-from stages.pre_ner.stage import NOTHING_GIVEN_NOTE, NOTHING_FOUND_NOTE, model_identity, run
+from stages.pre_ner.stage import NOTHING_FOUND_NOTE, NOTHING_GIVEN_NOTE, model_identity, run
 from tests.conftest import make_media, run_stage
 
 METADATA = {"title": "A phone call", "cast": [{"actor": "Jane Roe", "character": "Diane"},

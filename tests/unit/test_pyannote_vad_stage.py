@@ -10,8 +10,8 @@ from shared.models import resolve_pyannote_segmentation
 from shared.options.pyannote_vad import PyannoteVadOptions
 from shared.schema import Region, SpeechRegions
 from shared.speakers import parse_rttm
-from stages.pyannote_vad.stage import model_identity, run
 from stages.diarization.turns import merge_intervals
+from stages.pyannote_vad.stage import model_identity, run
 
 
 def reference_speech(eval_data) -> float:

@@ -11,7 +11,8 @@ from shared import schema
 from shared.options.second_pass_translation import SecondPassTranslationOptions
 from shared.options.translation import TranslationOptions
 from stages.second_pass_translation import judge
-from stages.second_pass_translation.stage import NOTHING_NOTE, context_of, run as second_run
+from stages.second_pass_translation.stage import NOTHING_NOTE, context_of
+from stages.second_pass_translation.stage import run as second_run
 
 
 def cand(text, score, kept=0, source="x" * 20):
@@ -69,8 +70,8 @@ def test_nothing_to_refine_without_translations(tmp_path):
 
 def test_second_pass_on_a_tiny_mt_model_records_every_choice(tmp_path):
     pytest.importorskip("transformers")
-    from tests.unit.test_translation_mt import build_tiny_marian, write_job_inputs
     from stages.translation.stage import run as first_run
+    from tests.unit.test_translation_mt import build_tiny_marian, write_job_inputs
 
     marian = build_tiny_marian(tmp_path / "marian")
     inputs = write_job_inputs(tmp_path)

@@ -103,8 +103,7 @@ def test_an_explicit_missing_alignment_model_fails(tmp_path, cache):
 def tiny_wav2vec2(folder: Path) -> Path:
     """A randomly initialised Wav2Vec2ForCTC with a character vocabulary, saved as a HF folder."""
     import torch
-    from transformers import (Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC,
-                              Wav2Vec2Processor)
+    from transformers import Wav2Vec2Config, Wav2Vec2CTCTokenizer, Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor
 
     folder.mkdir(parents=True)
     vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4, "'": 5}

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pysubs2
-import pytest
 
 from shared import schema
 from shared.options.subtitles import SubtitleOptions

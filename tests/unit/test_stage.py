@@ -7,12 +7,11 @@ import tempfile
 
 import pytest
 
+from host.jobs import create_job
 from shared import graph
 from shared import stage as stage_module
 from shared.errors import JobError, StageFailed
 from shared.fsio import atomic_write_text
-from shared.job import Job
-from host.jobs import create_job
 from shared.lock import LOCK_FILE, OUTCOME_FILE, STAGING_DIR, read_lock, read_outcome
 from shared.options.subtitles import SubtitleOptions
 from shared.stage import StageReport

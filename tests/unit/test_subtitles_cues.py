@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from shared.schema import Segment, Transcript, Word
 from stages.subtitles.cues import (
-    CLAUSE_END, NO_BREAK, SEGMENT_END, SENTENCE_END, Cue, CueWord, break_class, join_words, word_break_class,
+    CLAUSE_END,
+    NO_BREAK,
+    SEGMENT_END,
+    SENTENCE_END,
+    Cue,
+    CueWord,
+    break_class,
+    join_words,
+    word_break_class,
     words_from_transcript,
 )
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pysubs2
 import pytest
 
+from host.jobs import create_job
 from shared import graph, schema
 from shared.errors import InputError
 from shared.job import Job
-from host.jobs import create_job
 from shared.options.subtitles import SubtitleOptions
 from shared.schema import MediaInfo, Segment, StreamInfo, SubtitleManifest, Transcript, Word
 from stages.subtitles.stage import NO_SPEECH_NOTE, model_identity, run

@@ -8,15 +8,15 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from host import tmdb
-from shared.job import Job
 from host.jobs import create_job
 from shared.metadata import parse_metadata
 from tests.conftest import REPO_ROOT
