@@ -53,6 +53,17 @@ class ResolvedModel:
         return asdict(self)
 
 
+def local_folder(name: str, marker: str, kind: str) -> ResolvedModel | None:
+    """``name`` as a model folder given by path: resolved when it holds ``marker`` (whose hash is
+    its revision), an error naming ``kind`` when it does not, None when ``name`` is no folder."""
+    folder = Path(name).expanduser()
+    if not folder.is_dir():
+        return None
+    if not (folder / marker).is_file():
+        raise ModelNotFound(f"{folder} has no {marker}: not {kind}")
+    return ResolvedModel(name, str(folder.resolve()), "local", sha256_file(folder / marker)[:16])
+
+
 
 
 def hf_snapshot(repo_id: str) -> Path | None:
@@ -313,11 +324,9 @@ def resolve_mt_model(name: str) -> ResolvedModel:
     """A transformers seq2seq MT model folder (config.json + weights + tokenizer) for a folder,
     a short name (MT_REPOS, ``opus-mt-de-en``), a Hugging Face repo id in the cache, or a folder
     under ``$MODEL_CACHE/translation/<name>``."""
-    explicit = Path(name).expanduser()
-    if explicit.is_dir():
-        if not (explicit / "config.json").is_file():
-            raise ModelNotFound(f"{explicit} has no config.json: not a transformers model folder")
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.json")[:16])
+    local = local_folder(name, "config.json", "a transformers model folder")
+    if local is not None:
+        return local
     folder = model_cache() / "translation" / name
     if "/" not in name and (folder / "config.json").is_file():
         return ResolvedModel(name, str(folder), "cache", sha256_file(folder / "config.json")[:16])
@@ -365,10 +374,9 @@ def resolve_pyannote_segmentation(name: str) -> ResolvedModel:
     explicit = Path(name).expanduser()
     if explicit.is_file():
         return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit)[:16])
-    if explicit.is_dir():
-        if not (explicit / "pytorch_model.bin").is_file():
-            raise ModelNotFound(f"{explicit} has no pytorch_model.bin: not a pyannote model folder")
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "pytorch_model.bin")[:16])
+    local = local_folder(name, "pytorch_model.bin", "a pyannote model folder")
+    if local is not None:
+        return local
     if name == "whisperx":
         folder = package_dir("whisperx")
         if folder is None or not (folder / "assets" / "pytorch_model.bin").is_file():

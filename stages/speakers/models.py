@@ -9,8 +9,7 @@ import os
 from pathlib import Path
 
 from shared.errors import ModelNotFound
-from shared.fsio import sha256_file
-from shared.models import ResolvedModel, hf_snapshot, model_cache
+from shared.models import ResolvedModel, hf_snapshot, local_folder, model_cache
 
 # whisperx's default alignment models that are torchaudio bundles, and the file each downloads
 # into $TORCH_HOME/hub/checkpoints. Other languages use Hugging Face repositories
@@ -61,11 +60,9 @@ def resolve_align_model(name: str, language: str) -> ResolvedModel | None:
     with its processor), a torchaudio bundle name or a repo id: that model, which must exist."""
     if name == "none":
         return None
-    explicit = Path(name).expanduser()
-    if explicit.is_dir():
-        if not (explicit / "config.json").is_file():
-            raise ModelNotFound(f"{explicit} has no config.json: not a Hugging Face wav2vec2 model folder")
-        return ResolvedModel(name, str(explicit.resolve()), "local", sha256_file(explicit / "config.json")[:16])
+    local = local_folder(name, "config.json", "a Hugging Face wav2vec2 model folder")
+    if local is not None:
+        return local
     wanted = default_align_model(language) if name == "auto" else name
     if wanted is None:
         return None

@@ -114,3 +114,12 @@ def test_seed_command_fails_when_nothing_is_installed(cache, monkeypatch):
     monkeypatch.setattr(models.EmbeddedWhisper, "installed", lambda self: None)
     assert models.main(["seed"]) == 1
     assert not (cache / "embedded").exists()
+
+
+def test_a_model_folder_given_by_path_needs_its_marker_file(tmp_path):
+    assert models.local_folder(str(tmp_path / "absent"), "config.json", "a transformers model folder") is None
+    with pytest.raises(ModelNotFound, match="has no config.json: not a transformers model folder"):
+        models.local_folder(str(tmp_path), "config.json", "a transformers model folder")
+    (tmp_path / "config.json").write_text("{}")
+    found = models.local_folder(str(tmp_path), "config.json", "a transformers model folder")
+    assert (found.source, found.path, len(found.revision)) == ("local", str(tmp_path.resolve()), 16)
