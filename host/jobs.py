@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,15 +40,20 @@ def create_job(
     config: dict[str, Any] | None = None,
     metadata: Path | None = None,
     glossary: Path | None = None,
+    on_folder: Callable[[Path], object] | None = None,
 ) -> Job:
     """Create (or reopen) the job for ``media``. The default id is the file stem plus a
-    short content hash, so the same file always maps to the same job."""
+    short content hash, so the same file always maps to the same job. ``on_folder(root)``
+    is called once the folder exists, before anything is written into it (the runner
+    takes the job lock there)."""
     media = media.expanduser().absolute()
     check_media_file(media)
     record = _input_record(media)
     job_id = validate_job_id(job_id or f"{slug(media.stem)}-{record.sha256[:8]}")
     root = (jobs_dir or default_jobs_dir()) / job_id
     root.mkdir(parents=True, exist_ok=True)
+    if on_folder is not None:
+        on_folder(root)
     job = Job(root)
     existing = job.input_record() if (root / JOB_FILE).is_file() else None
     if existing and existing.sha256 != record.sha256:

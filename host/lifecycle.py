@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from host.jobs import create_job
-from shared import graph
+from shared import graph, joblock
 from shared import log as logging_setup
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
@@ -84,6 +84,7 @@ class JobRun:
     forced: set[str]
     skip: frozenset[str]  # switched off: by the user, or nothing to do with these settings
     user_skip: frozenset[str] = frozenset()
+    lock: joblock.JobLock | None = None  # held for the whole run when the executor asked (open_job(hold_lock=True))
     opened_at: float = field(default_factory=time.time)  # outcomes older than this are another run's
     started: float = field(default_factory=time.perf_counter)
 
@@ -100,27 +101,33 @@ class JobRun:
 def open_job(media: Path, *, jobs_dir: Path | None = None, job_id: str | None = None, config: Path | None = None,
              metadata: Path | None = None, glossary: Path | None = None, force: list[str] = (),
              from_stage: str | None = None, until: str | None = None, skip: list[str] = (),
-             flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None) -> JobRun:
+             flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None, hold_lock: bool = False) -> JobRun:
     """Create (or reopen) the job for ``media`` and plan the run; print the job folder.
     ``flags_of(spec)``: option values given on the command line, when the executor takes them.
+    ``hold_lock``: take the job lock (shared/joblock.py) before the job's files are written and
+    keep it in ``JobRun.lock`` for the run (the native runner; its stages share it).
     Raises PipelineError (a job it created for nothing is removed again)."""
     order, forced = plan([*force, *names(os.environ.get("FORCE_STAGES"))], from_stage, until)
     user_skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *skip]))
     config_data = load_config(config)
     jobs_dir = jobs_dir or default_jobs_dir()
     existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
-    job = create_job(media, jobs_dir=jobs_dir, job_id=job_id, config=config_data, metadata=metadata, glossary=glossary)
+    held: list[joblock.JobLock] = []
+    job = create_job(media, jobs_dir=jobs_dir, job_id=job_id, config=config_data, metadata=metadata, glossary=glossary,
+                     on_folder=(lambda root: held.append(joblock.acquire(root))) if hold_lock else None)
     created = job.root not in existing
     try:
         off = stages_off(job, user_skip, flags_of)
     except PipelineError:
         if created:
             shutil.rmtree(job.root, ignore_errors=True)
+        for lock in held:
+            lock.release()
         raise
     for name in sorted(off - user_skip):
         log.info("%s: nothing to do with these settings: skipped", name)
     print(f"job folder: {job.root}", flush=True)
-    return JobRun(job, created, order, forced & set(order), off, user_skip)
+    return JobRun(job, created, order, forced & set(order), off, user_skip, held[0] if held else None)
 
 
 def worth_keeping(run: JobRun) -> bool:

@@ -21,7 +21,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from host import lifecycle
-from shared import graph
+from shared import graph, joblock
 from shared import log as logging_setup
 from shared import options as opts
 from shared.errors import PipelineError
@@ -86,20 +86,26 @@ def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
     return flags
 
 
-def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list[str], skip: frozenset[str]) -> int:
+def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list[str], skip: frozenset[str],
+                      lock_fd: int | None = None) -> int:
     """One stage as its own process, exactly as a container runs it; returns its exit status
-    (what it did, it records in its outcome.json)."""
+    (what it did, it records in its outcome.json). ``lock_fd``: the runner's job lock, handed
+    to the stage (``JOB_LOCK_FD``), which shares it instead of refusing the job."""
     cmd = [sys.executable, "-m", spec.module, "--job", job.id, "--jobs-dir", str(job.root.parent), *flags]
     if forced:
         cmd.append("--force")
     # TMDB_* are job-creation settings (the key is a secret): stages never see them
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("TMDB_")}, "SKIP_STAGES": ",".join(sorted(skip)),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT, check=False).returncode
+    env.pop(joblock.FD_ENV, None)
+    if lock_fd is not None:
+        env[joblock.FD_ENV] = str(lock_fd)
+    return subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT, check=False,
+                          pass_fds=(lock_fd,) if lock_fd is not None else ()).returncode
 
 
 def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str], flags: dict[str, list[str]],
-              parallel: int, codes: dict[str, int] | None = None) -> tuple[dict[str, int], tuple[str, int] | None]:
+              parallel: int, codes: dict[str, int] | None = None, lock_fd: int | None = None) -> tuple[dict[str, int], tuple[str, int] | None]:
     """Run the stages in ``order``, each as soon as the stages it reads have finished, at most
     ``parallel`` at once. After a failure no new stage starts; running ones finish (their
     work is kept). Returns the exit status of every stage that finished (also filled into
@@ -117,7 +123,8 @@ def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str]
                     break
                 if all(dep in done for dep in graph.upstream(name) & in_run):
                     pending.remove(name)
-                    future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip)
+                    future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip,
+                                         *([lock_fd] if lock_fd is not None else []))
                     running[future] = name
             if not running:
                 break
@@ -139,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         run = lifecycle.open_job(args.input, jobs_dir=args.jobs_dir, job_id=args.job_id, config=args.config,
                                  metadata=args.metadata, glossary=args.glossary, force=args.force,
                                  from_stage=args.from_stage, until=args.until, skip=args.skip,
-                                 flags_of=lambda spec: _stage_option_values(args, spec))
+                                 flags_of=lambda spec: _stage_option_values(args, spec), hold_lock=True)
     except PipelineError as err:
         print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
         return err.exit_code
@@ -149,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     interrupted = False
     run.start()
     try:
-        codes, _ = run_graph(run.job, run.order, run.forced, run.skip, flags, args.parallel, codes)
+        codes, _ = run_graph(run.job, run.order, run.forced, run.skip, flags, args.parallel, codes,
+                             run.lock.fd if run.lock else None)
     except KeyboardInterrupt:  # the stages got the signal too, and stop with their own line
         interrupted = True
     finished = lifecycle.finish_job(run, codes, interrupted=interrupted)

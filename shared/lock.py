@@ -68,6 +68,16 @@ class Lock:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Lock:
+        """Raises TypeError or KeyError for anything but a lock this module wrote (wrong types included)."""
+        if not isinstance(data, dict):
+            raise TypeError("a lock is a JSON object")
+        kinds = {"stage": str, "inputs": dict, "options": dict, "model": dict, "packages": dict, "code": str,
+                 "outputs": dict, "timings": dict, "report": dict, "python": str}
+        for key, kind in kinds.items():
+            if not isinstance(data.get(key, kind()), kind):
+                raise TypeError(f"{key} must be a {kind.__name__}")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in {**data["inputs"], **data["outputs"]}.items()):
+            raise TypeError("input and output hashes must be strings")
         fp = Fingerprint(**{k: data[k] for k in ("inputs", "options", "model", "packages", "code")})
         return cls(data["stage"], fp, data["outputs"], data["timings"], data.get("report", {}), data.get("python", ""))
 
@@ -98,7 +108,7 @@ def read_lock(stage_dir: Path) -> Lock | None:
         return None
     try:
         return Lock.from_json(read_json(path))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None  # an unreadable lock is no lock: the stage reruns
 
 
@@ -122,11 +132,15 @@ def read_outcome(stage_dir: Path, since: float = 0.0) -> dict[str, Any] | None:
     return data
 
 
-def staleness(stage_dir: Path, current: Fingerprint) -> list[str]:
-    """Why the stage must run; an empty list means it is fresh."""
+def staleness(stage_dir: Path, current: Fingerprint, declared: tuple[str, ...] = ()) -> list[str]:
+    """Why the stage must run; an empty list means it is fresh. ``declared``: the stage's output
+    files (graph), each of which the lock must list and the folder must hold."""
     lock = read_lock(stage_dir)
     if lock is None:
         return ["never completed"]
+    missing = [name for name in declared if name not in lock.outputs or not (stage_dir / name).is_file()]
+    if missing:
+        return [f"output {name} is missing" for name in missing]
     reasons = current.differences(lock.fingerprint)
     if not reasons and output_hashes(stage_dir) != lock.outputs:
         reasons.append("outputs were changed or removed")

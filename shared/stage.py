@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shared import graph
+from shared import graph, joblock
 from shared import log as logging_setup
 from shared import options as opts
 from shared.errors import JobError, PipelineError, StageFailed
@@ -150,12 +150,21 @@ def execute(
     skip: frozenset[str] = frozenset(),
 ) -> Outcome:
     """Run the stage unless fresh. ``skip``: stages switched off (their outputs are not read).
-    The outcome is also recorded in ``<stage>/outcome.json``, where the executors read it."""
+    The outcome is also recorded in ``<stage>/outcome.json``, where the executors read it.
+    The job lock is held throughout (shared/joblock.py): another process on the job refuses,
+    and this one refuses while another holds it."""
+    with joblock.acquire(job.root, job.id):
+        return _execute(spec, job, options, run_fn, model_fn, force, hook, skip)
+
+
+def _execute(spec: graph.StageSpec, job: Job, options: Any, run_fn: RunFn, model_fn: ModelFn, force: bool,
+             hook: ProgressHook, skip: frozenset[str]) -> Outcome:
     stage_dir = job.stage_dir(spec.name)
     stage_dir.mkdir(parents=True, exist_ok=True)
     (stage_dir / OUTCOME_FILE).unlink(missing_ok=True)  # an older run's, whatever happens now
     fp, inputs = fingerprint(spec, job, options, model_fn, skip)
-    reasons = ["forced"] if force else staleness(stage_dir, fp)
+    declared = tuple(graph.ARTIFACTS[name].filename for name in spec.outputs)
+    reasons = ["forced"] if force else staleness(stage_dir, fp, declared)
     if not reasons:
         log.info("%s is fresh (inputs, options, model and code unchanged): skipped", spec.name)
         outcome = Outcome(spec.name, "fresh", (), 0.0, 0.0)
