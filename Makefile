@@ -38,12 +38,12 @@ setup: system-deps $(VENV)/.installed ## set this machine up for make run, run-n
 	@echo "ready: make run INPUT=movie.mp4 (make run-native INPUT=movie.mp4 without Docker; make test)"
 
 run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT [METADATA=m.json GLOSSARY=g.tsv OPTIONS='--force asr']
-	@test -n "$(INPUT)" || { echo 'usage: make run-native INPUT=movie.mp4'; exit 2; }
-	$(PY) -m host.runner "$(INPUT)" $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)") $(OPTIONS)
+	@test -n "$$INPUT" || { echo 'usage: make run-native INPUT=movie.mp4'; exit 2; }
+	@set -f; $(PY) -m host.runner $${METADATA:+"--metadata=$$METADATA"} $${GLOSSARY:+"--glossary=$$GLOSSARY"} $$OPTIONS -- "$$INPUT"
 
 stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr JOB=<id>
-	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
-	$(PY) -m stages.$(subst -,_,$(STAGE)) --job "$(JOB)" $(OPTIONS)
+	@test -n "$$STAGE" -a -n "$$JOB" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
+	@set -f; $(PY) -m "stages.$${STAGE//-/_}" "--job=$$JOB" $$OPTIONS
 
 lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
 	$(VENV)/bin/ruff check .
@@ -68,7 +68,15 @@ docs: $(VENV)/.installed ## regenerate the README settings table from the option
 	$(PY) -m host.settings_doc README.md
 
 clean-jobs: ## delete the job folders under JOBS_DIR
-	rm -rf "$(JOBS_DIR)"
+	rm -rf -- "$$JOBS_DIR"
 
 # containers: make run, stage, shell, batch, images, models, wheelhouse (docs/CONTAINERS.md)
 include docker/compose.mk
+
+# Values the user types (file names, job ids, options) reach the commands exactly as typed: each is
+# taken raw ($(value ...): make expands nothing in it), exported, and read by the recipe as "$$NAME",
+# so neither make nor the shell ever reads it as code. OPTIONS is a list of flags: split on spaces
+# (set -f: no wildcards), nothing else. Paths come last after "--", so a leading "-" is a name.
+USER_VARIABLES := INPUT INPUTS METADATA GLOSSARY JOB JOB_ID STAGE CONFIG OPTIONS PROFILE JOBS \
+                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR
+$(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))

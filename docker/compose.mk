@@ -30,27 +30,27 @@ CONTAINERS := $(PYTHON) -m host.containers
 .PHONY: run stage shell batch images models wheelhouse base-image compose-files test-containers clean-images
 
 run: ## containers: INPUT through every stage in its image (PROFILE=auto|cpu|gpu; builds missing images; OPTIONS='--force asr'; without docker: EXECUTOR=auto runs natively)
-	@test -n "$(INPUT)" || { echo 'usage: make run INPUT=movie.mp4 [PROFILE=cpu|gpu] [ASR_MODEL=base ...] [OPTIONS="--from subtitles"]'; exit 2; }
-	NATIVE_PYTHON="$(PY)" $(CONTAINERS) run "$(INPUT)" --profile $(PROFILE) $(if $(JOB_ID),--job-id "$(JOB_ID)") \
-	  $(if $(CONFIG),--config "$(CONFIG)") $(if $(METADATA),--metadata "$(METADATA)") $(if $(GLOSSARY),--glossary "$(GLOSSARY)") $(OPTIONS)
+	@test -n "$$INPUT" || { echo 'usage: make run INPUT=movie.mp4 [PROFILE=cpu|gpu] [ASR_MODEL=base ...] [OPTIONS="--from subtitles"]'; exit 2; }
+	@set -f; NATIVE_PYTHON="$(PY)" $(CONTAINERS) run "--profile=$$PROFILE" $${JOB_ID:+"--job-id=$$JOB_ID"} \
+	  $${CONFIG:+"--config=$$CONFIG"} $${METADATA:+"--metadata=$$METADATA"} $${GLOSSARY:+"--glossary=$$GLOSSARY"} $$OPTIONS -- "$$INPUT"
 
 stage: ## containers: one stage on one job: STAGE=asr JOB=<id> [OPTIONS=--force]
-	@test -n "$(STAGE)" -a -n "$(JOB)" || { echo 'usage: make stage STAGE=asr JOB=<job-id> [OPTIONS=--force]'; exit 2; }
-	$(CONTAINERS) stage "$(STAGE)" --job "$(JOB)" --profile $(PROFILE) -- $(OPTIONS)
+	@test -n "$$STAGE" -a -n "$$JOB" || { echo 'usage: make stage STAGE=asr JOB=<job-id> [OPTIONS=--force]'; exit 2; }
+	@set -f; $(CONTAINERS) stage "$$STAGE" "--job=$$JOB" "--profile=$$PROFILE" -- $$OPTIONS
 
 shell: ## containers: a bash shell in a stage's image: STAGE=asr [JOB=<id> for its mounts]
-	@test -n "$(STAGE)" || { echo 'usage: make shell STAGE=asr [JOB=<job-id>]'; exit 2; }
-	$(CONTAINERS) shell "$(STAGE)" --profile $(PROFILE) $(if $(JOB),--job "$(JOB)")
+	@test -n "$$STAGE" || { echo 'usage: make shell STAGE=asr [JOB=<job-id>]'; exit 2; }
+	$(CONTAINERS) shell "--profile=$$PROFILE" $${JOB:+"--job=$$JOB"} -- "$$STAGE"
 
 batch: ## containers: many inputs, JOBS at a time: INPUTS='a.mp4 b.mkv' or INPUTS=folder [JOBS=2]
-	@test -n "$(INPUTS)" || { echo "usage: make batch INPUTS='a.mp4 b.mkv' (or a folder) [JOBS=2]"; exit 2; }
-	$(CONTAINERS) batch $(INPUTS) --jobs $(JOBS) --profile $(PROFILE)
+	@test -n "$$INPUTS" || { echo "usage: make batch INPUTS='a.mp4 b.mkv' (or a folder) [JOBS=2]"; exit 2; }
+	@set -f; $(CONTAINERS) batch "--jobs=$$JOBS" "--profile=$$PROFILE" -- $$INPUTS
 
 images: ## containers: build the base and every stage image of PROFILE (cpu or gpu)
-	$(CONTAINERS) images --profile $(PROFILE)
+	$(CONTAINERS) images "--profile=$$PROFILE"
 
 models: ## containers: download ASR_MODEL, DIARIZATION_MODEL, TRANSLATION_MODEL (and HF_MODELS='org/a org/b') into the model cache (network; HF_TOKEN if gated)
-	DIARIZATION_MODEL="$(DIARIZATION_MODEL)" TRANSLATION_MODEL="$(TRANSLATION_MODEL)" $(CONTAINERS) models $(if $(ASR_MODEL),--model "$(ASR_MODEL)") $(if $(HF_MODELS),--hf "$(HF_MODELS)")
+	$(CONTAINERS) models $${ASR_MODEL:+"--model=$$ASR_MODEL"} $${HF_MODELS:+"--hf=$$HF_MODELS"}
 
 wheelhouse: ## containers: every wheel the images install, once, into ./wheelhouse (then WHEELS=wheelhouse)
 	$(CONTAINERS) wheelhouse --profile $(if $(filter gpu,$(PROFILE)),gpu,cpu)
@@ -60,10 +60,10 @@ base-image: ## containers: make local/debian:bookworm (LOCAL_BASE_IMAGE) with mm
 	set -o pipefail; mmdebstrap --variant=minbase --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
 	  --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
 	  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
-	  bookworm - "deb $(DEBIAN_MIRROR) bookworm main" "deb $(DEBIAN_MIRROR) bookworm-updates main" \
-	  "deb $(DEBIAN_MIRROR)-security bookworm-security main" \
-	| $${DOCKER:-docker} import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - $(LOCAL_BASE_IMAGE)
-	@echo "made $(LOCAL_BASE_IMAGE); make images uses it when python:3.11-slim-bookworm is not here"
+	  bookworm - "deb $$DEBIAN_MIRROR bookworm main" "deb $$DEBIAN_MIRROR bookworm-updates main" \
+	  "deb $$DEBIAN_MIRROR-security bookworm-security main" \
+	| $${DOCKER:-docker} import -c 'CMD ["bash"]' -c 'ENV LANG=C.UTF-8' - "$$LOCAL_BASE_IMAGE"
+	@echo "made $$LOCAL_BASE_IMAGE; make images uses it when python:3.11-slim-bookworm is not here"
 
 compose-files: ## containers: regenerate docker-compose*.yml and the stage and models Dockerfiles from shared/graph.py
 	$(PYTHON) docker/gen_compose.py
@@ -73,6 +73,6 @@ test-containers: $(VENV)/.installed ## containers: the container tests (need doc
 	$(PY) -m pytest tests/containers $(PYTEST_ARGS)
 
 clean-images: ## containers: remove this project's images (IMAGE_PREFIX); jobs and the model cache stay
-	@ids=$$($${DOCKER:-docker} images --filter 'reference=$(or $(IMAGE_PREFIX),whisperx-pipeline)/*' -q | sort -u); \
+	@ids=$$($${DOCKER:-docker} images --filter "reference=$${IMAGE_PREFIX:-whisperx-pipeline}/*" -q | sort -u); \
 	  if [ -n "$$ids" ]; then $${DOCKER:-docker} image rm -f $$ids; else echo "no images"; fi; \
 	  $${DOCKER:-docker} image prune -f --filter label=org.whisperx-pipeline.source

@@ -186,8 +186,10 @@ def dispatch(args: argparse.Namespace, passed: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     logging_setup.configure()  # the host side's own lines (the TMDB fetch at job creation), secrets masked
     argv = list(sys.argv[1:] if argv is None else argv)
-    passed = argv[argv.index("--") + 1:] if "--" in argv else []  # stage flags: stage asr --job X -- --force
-    args = build_parser().parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    # stage flags: stage asr --job X -- --force; elsewhere "--" ends the options (run -- -name.mp4)
+    split = argv[:1] == ["stage"] and "--" in argv
+    passed = argv[argv.index("--") + 1:] if split else []
+    args = build_parser().parse_args(argv[:argv.index("--")] if split else argv)
     try:
         return dispatch(args, passed)
     except Fail as err:
