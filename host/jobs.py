@@ -50,8 +50,22 @@ def create_job(
     check_media_file(media)
     record = _input_record(media)
     job_id = validate_job_id(job_id or f"{slug(media.stem)}-{record.sha256[:8]}")
-    root = (jobs_dir or default_jobs_dir()) / job_id
-    root.mkdir(parents=True, exist_ok=True)
+    # everything given is checked before the job folder is made: a rejected file leaves nothing behind
+    if config is not None:
+        validate_config(config)
+    for src, name, validate in ((metadata, METADATA_FILE, load_metadata), (glossary, "glossary.tsv", load_glossary)):
+        if src is not None:
+            if not Path(src).is_file():
+                raise InputError(f"{name.split('.')[0]} file not found: {src}")
+            validate(Path(src))
+    jobs_dir = jobs_dir or default_jobs_dir()
+    if jobs_dir.exists() and not jobs_dir.is_dir():
+        raise JobError(f"the jobs folder {jobs_dir} is not a folder", "point JOBS_DIR or --jobs-dir at a folder")
+    root = jobs_dir / job_id
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise JobError(f"cannot make the job folder {root}: {err.strerror}", "point JOBS_DIR or --jobs-dir at a writable folder") from None
     if on_folder is not None:
         on_folder(root)
     job = Job(root)
@@ -61,15 +75,11 @@ def create_job(
             f"job {job_id!r} was made for another file ({existing.name})",
             "pick another --job-id or delete the job folder",
         )
-    atomic_write_json(root / JOB_FILE, {"id": job_id, "created": existing_created(root) or time.time(), "input": asdict(record)})
+    content = {"id": job_id, "created": existing_created(root) or time.time(), "input": asdict(record)}
+    if existing is None or read_json(root / JOB_FILE) != content:  # unchanged: not rewritten (a read-only job still opens)
+        atomic_write_json(root / JOB_FILE, content)
     if config is not None:
-        validate_config(config)
         atomic_write_json(root / CONFIG_FILE, config)
-    for src, name, validate in ((metadata, METADATA_FILE, load_metadata), (glossary, "glossary.tsv", load_glossary)):
-        if src is not None:
-            if not Path(src).is_file():
-                raise InputError(f"{name.split('.')[0]} file not found: {src}")
-            validate(Path(src))
     if glossary is not None:
         shutil.copyfile(glossary, root / "glossary.tsv")
     _place_metadata(root, media.name, Path(metadata) if metadata is not None else None)

@@ -18,7 +18,6 @@ leaves nothing behind. Standard library only, like everything the host runs.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -32,8 +31,8 @@ from host.jobs import create_job
 from shared import graph, joblock
 from shared import log as logging_setup
 from shared.errors import PipelineError
-from shared.fsio import atomic_write_json, read_json
-from shared.job import Job, default_jobs_dir
+from shared.fsio import atomic_write_json, read_json, read_user_json
+from shared.job import Job, default_jobs_dir, validate_config
 from shared.lock import read_lock, read_outcome
 from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
 from shared.stage import stages_off
@@ -66,12 +65,9 @@ def plan(force: list[str], from_stage: str | None, until: str | None) -> tuple[l
 def load_config(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    try:
-        return read_json(path)
-    except FileNotFoundError:
-        raise PipelineError(f"config file not found: {path}") from None
-    except json.JSONDecodeError as err:
-        raise PipelineError(f"config file {path} is not valid JSON: {err}") from None
+    data = read_user_json(path, "config file")
+    validate_config(data)  # before any job folder is made: a rejected config is never saved
+    return data
 
 
 @dataclass
@@ -110,7 +106,7 @@ def open_job(media: Path, *, jobs_dir: Path | None = None, job_id: str | None = 
     order, forced = plan([*force, *names(os.environ.get("FORCE_STAGES"))], from_stage, until)
     user_skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *skip]))
     config_data = load_config(config)
-    jobs_dir = jobs_dir or default_jobs_dir()
+    jobs_dir = (jobs_dir or default_jobs_dir()).expanduser().absolute()  # the stages run from another folder
     existing = set(jobs_dir.iterdir()) if jobs_dir.is_dir() else set()
     held: list[joblock.JobLock] = []
     job = create_job(media, jobs_dir=jobs_dir, job_id=job_id, config=config_data, metadata=metadata, glossary=glossary,

@@ -140,8 +140,25 @@ def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str]
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the job; one line on any failure, never a traceback (LOG_LEVEL=DEBUG shows it)."""
     logging_setup.configure()
     args = build_parser().parse_args(argv)
+    try:
+        return _main(args)
+    except PipelineError as err:
+        print(f"error: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; rerun the same command to finish (finished stages are kept)", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug: still one line
+        log.debug("traceback", exc_info=True)
+        print(f"error: internal error {type(err).__name__}: {logging_setup.mask_secrets(str(err))[:300]} "
+              "(rerun with LOG_LEVEL=DEBUG for the traceback, and please report it)", file=sys.stderr)
+        return 1
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         run = lifecycle.open_job(args.input, jobs_dir=args.jobs_dir, job_id=args.job_id, config=args.config,
                                  metadata=args.metadata, glossary=args.glossary, force=args.force,

@@ -94,3 +94,29 @@ def atomic_write_json(path: Path, data: Any) -> None:
 def read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def read_user_json(path: Path, what: str) -> Any:
+    """A JSON file a person wrote (a config, metadata): its contents, or InputError with one line
+    naming the file and the fault (missing, a folder, not UTF-8, not JSON, a number too long to
+    read, nested too deeply), never a traceback."""
+    from shared.errors import InputError  # errors imports nothing; kept local so fsio stays a leaf
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path} is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {path} is not UTF-8 text") from None
+    except OSError as err:
+        raise InputError(f"cannot read {what} {path}: {err.strerror}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
+    except RecursionError:
+        raise InputError(f"{what} {path} is nested too deeply to read") from None
+    except ValueError as err:  # e.g. an integer beyond Python's 4300-digit limit
+        raise InputError(f"{what} {path} holds a number too long to read ({str(err)[:60]})") from None

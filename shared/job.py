@@ -17,7 +17,6 @@ This module opens a job and finds its files; creating one is host work
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import unicodedata
@@ -27,7 +26,7 @@ from typing import Any
 
 from shared import graph
 from shared.errors import InputError, JobError
-from shared.fsio import read_json, sha256_file
+from shared.fsio import read_json, read_user_json, sha256_file
 
 JOB_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 JOB_FILE = "job.json"
@@ -40,7 +39,7 @@ def default_jobs_dir() -> Path:
 
 
 def validate_job_id(job_id: str) -> str:
-    if not isinstance(job_id, str) or not JOB_ID_PATTERN.match(job_id) or ".." in job_id:
+    if not isinstance(job_id, str) or not JOB_ID_PATTERN.fullmatch(job_id) or ".." in job_id:
         raise JobError(
             f"invalid job id {job_id!r}: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
@@ -97,7 +96,11 @@ class Job:
     # --- contents ----------------------------------------------------------------------------
 
     def input_record(self) -> InputRecord:
-        return InputRecord(**read_json(self.root / JOB_FILE)["input"])
+        try:
+            return InputRecord(**read_json(self.root / JOB_FILE)["input"])
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as err:
+            raise JobError(f"{self.root / JOB_FILE} is unreadable ({type(err).__name__})",
+                           f"delete the job folder {self.root} and rerun") from None
 
     def media_path(self) -> Path:
         """The input media; its hash is re-checked (cheaply, by size and mtime)."""
@@ -110,10 +113,7 @@ class Job:
         path = self.root / CONFIG_FILE
         if not path.is_file():
             return {}
-        try:
-            data = read_json(path)
-        except json.JSONDecodeError as err:
-            raise JobError(f"{path} is not valid JSON: {err}") from None
+        data = read_user_json(path, "job config")
         validate_config(data)
         return data
 

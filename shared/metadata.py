@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from shared.errors import InputError
+from shared.fsio import read_user_json
 
 GLOSSARY_COLUMNS = ("term", "preferred", "aliases", "note")
 
@@ -101,13 +101,7 @@ def parse_metadata(data: Any, source: str = "metadata.json") -> Metadata:
 
 
 def load_metadata(path: Path) -> Metadata:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name} is not UTF-8 text") from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path.name} is not valid JSON: {err.msg} at line {err.lineno}") from None
-    return parse_metadata(data, path.name)
+    return parse_metadata(read_user_json(path, "metadata file"), path.name)
 
 
 def parse_glossary(text: str, source: str = "glossary.tsv") -> tuple[GlossaryEntry, ...]:
