@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,12 @@ from shared.errors import InputError
 from shared.fsio import read_user_json
 
 GLOSSARY_COLUMNS = ("term", "preferred", "aliases", "note")
+# bounds on what a person hands in (docs/NAMES.md): a film's metadata is a few kB, a large glossary a few thousand rows
+METADATA_MAX_BYTES = 1_000_000
+GLOSSARY_MAX_BYTES = 10_000_000
+GLOSSARY_MAX_ROWS = 50_000
+# a language code (en, pt-BR, zh-Hans, yue), never a path or a model name
+LANGUAGE_PATTERN = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,9 @@ def parse_metadata(data: Any, source: str = "metadata.json") -> Metadata:
     for key in ("title", "language", "synopsis"):
         if key in data and not isinstance(data[key], str):
             raise InputError(f"{source}: {key} must be a string")
+    language = data.get("language", "").strip()
+    if language and not LANGUAGE_PATTERN.fullmatch(language):
+        raise InputError(f"{source}: language must be a language code like en or pt-BR, got {language[:40]!r}")
     year = data.get("year")
     if year is not None and (not isinstance(year, int) or isinstance(year, bool)):
         raise InputError(f"{source}: year must be a whole number like 1995")
@@ -93,14 +103,25 @@ def parse_metadata(data: Any, source: str = "metadata.json") -> Metadata:
     if not isinstance(speakers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in speakers.items()):
         raise InputError(f"{source}: speakers must map labels to names, e.g. {{\"SPEAKER_00\": \"Diane\"}}")
     return Metadata(
-        title=data.get("title", "").strip(), year=year, language=data.get("language", "").strip(),
+        title=data.get("title", "").strip(), year=year, language=language,
         synopsis=data.get("synopsis", "").strip(), cast=tuple(members),
         places=_strings(data.get("places", []), f"{source}: places"),
         terms=_strings(data.get("terms", []), f"{source}: terms"), speakers=dict(speakers),
     )
 
 
+def _check_size(path: Path, limit: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # the reader says what is wrong
+    if size > limit:
+        raise InputError(f"{path.name} is larger than {limit // 1_000_000} MB ({size / 1e6:.1f} MB)",
+                         "keep it to names and a short synopsis (docs/NAMES.md, limits)")
+
+
 def load_metadata(path: Path) -> Metadata:
+    _check_size(path, METADATA_MAX_BYTES)
     return parse_metadata(read_user_json(path, "metadata file"), path.name)
 
 
@@ -113,6 +134,9 @@ def parse_glossary(text: str, source: str = "glossary.tsv") -> tuple[GlossaryEnt
     if header[:1] != ("term",) or set(header) - set(GLOSSARY_COLUMNS):
         raise InputError(f"{source}: the first line must be the header {chr(9).join(GLOSSARY_COLUMNS)} "
                          f"(tab-separated), got {' | '.join(header)}")
+    if len(rows) - 1 > GLOSSARY_MAX_ROWS:
+        raise InputError(f"{source} has {len(rows) - 1} rows, more than {GLOSSARY_MAX_ROWS}",
+                         "keep the names the film needs (docs/NAMES.md, limits)")
     entries = []
     for number, row in enumerate(rows[1:], start=2):
         if len(row) > len(header):
@@ -126,6 +150,7 @@ def parse_glossary(text: str, source: str = "glossary.tsv") -> tuple[GlossaryEnt
 
 
 def load_glossary(path: Path) -> tuple[GlossaryEntry, ...]:
+    _check_size(path, GLOSSARY_MAX_BYTES)
     try:
         return parse_glossary(path.read_text(encoding="utf-8"), path.name)
     except UnicodeDecodeError:

@@ -33,3 +33,34 @@ def test_glossary_with_aliases_and_optional_columns():
 def test_glossary_errors_name_the_line(text, message):
     with pytest.raises(InputError, match=message):
         parse_glossary(text)
+
+
+def test_metadata_and_glossary_have_size_limits_with_one_line_errors(tmp_path):
+    import pytest as _pytest
+
+    from shared import metadata as md
+    from shared.errors import InputError
+    big = tmp_path / "metadata.json"
+    big.write_text('{"synopsis": "' + "x" * md.METADATA_MAX_BYTES + '"}')
+    with _pytest.raises(InputError, match="larger than"):
+        md.load_metadata(big)
+    rows = tmp_path / "glossary.tsv"
+    rows.write_text("term\tpreferred\n" + "".join(f"t{i}\tT{i}\n" for i in range(md.GLOSSARY_MAX_ROWS + 1)))
+    with _pytest.raises(InputError, match="rows"):
+        md.load_glossary(rows)
+    huge = tmp_path / "huge.tsv"
+    huge.write_text("term\tpreferred\n" + "x" * md.GLOSSARY_MAX_BYTES + "\tX\n")
+    with _pytest.raises(InputError, match="larger than"):
+        md.load_glossary(huge)
+
+
+def test_metadata_language_must_be_a_language_code():
+    import pytest as _pytest
+
+    from shared.errors import InputError
+    from shared.metadata import parse_metadata
+    for good in ("en", "pt-BR", "zh-Hans", "yue", ""):
+        assert parse_metadata({"language": good}).language == good
+    for bad in ("../../x", "/tmp/model", "en_core_web_sm", "english", "e"):
+        with _pytest.raises(InputError, match="language"):
+            parse_metadata({"language": bad})
