@@ -106,5 +106,5 @@ def test_the_stage_without_translations_or_songs_is_unchanged(tmp_path):
     outputs = {"subtitles": tmp_path / "out" / "manifest.json", "qc_report": tmp_path / "out" / "qc.json"}
     report = run({"transcript": tmp_path / "t.json", "media_info": tmp_path / "m.json"}, outputs, SubtitleOptions())
     manifest = schema.load(outputs["subtitles"], schema.SubtitleManifest)
-    assert {f.kind for f in manifest.files} == {"transcript"} and report.metrics["lyric_cues"] == 0
+    assert {f.kind for f in manifest.files} == {"transcript", "qc"} and report.metrics["lyric_cues"] == 0
     assert "tracks" not in json.loads(outputs["qc_report"].read_text())
