@@ -11,7 +11,8 @@ from shared.options import setting
 class SubtitleOptions:
     """Subtitle files and cue layout. Defaults are a Netflix-like profile:
     42 characters a line, 2 lines, 17 characters/second target and 20 hard
-    cap, cues 0.833-7 s long, at least 83 ms (2 frames at 24 fps) apart."""
+    cap, cues 0.833-7 s long, at least 83 ms (2 frames at 24 fps) apart; a cue
+    over the cap may start up to 0.5 s before its speech to be readable."""
 
     formats: tuple[str, ...] = setting(("srt", "vtt", "ass", "json", "txt", "tsv"), "SUBTITLE_FORMATS", "comma-separated: srt, vtt, ass, json, txt, tsv")
     max_chars_per_line: int = setting(42, "SUBTITLE_MAX_CHARS_PER_LINE", "characters per line")
@@ -21,6 +22,7 @@ class SubtitleOptions:
     min_duration_ms: int = setting(833, "SUBTITLE_MIN_DURATION_MS", "shortest cue")
     max_duration_ms: int = setting(7000, "SUBTITLE_MAX_DURATION_MS", "longest cue")
     min_gap_ms: int = setting(83, "SUBTITLE_MIN_GAP_MS", "shortest gap between two cues")
+    max_lead_in_ms: int = setting(500, "SUBTITLE_MAX_LEAD_IN_MS", "a cue over the reading-speed cap may start this long before its speech, into the silence before it")
     pause_break_ms: int = setting(500, "SUBTITLE_PAUSE_BREAK_MS", "a pause this long between words ends a cue")
     keep_original: bool = setting(False, "SUBTITLE_KEEP_ORIGINAL", "with translations, also write (and mux) the original-language subtitles")
     mark_lyrics: bool = setting(True, "SUBTITLE_MARK_LYRICS", "mark cues in song regions: italics in ASS and VTT, ♪ in SRT")

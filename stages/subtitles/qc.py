@@ -1,13 +1,21 @@
-"""Rule checks on final cues, and the QC report (qc.json).
+"""Rule checks on final cues, and the QC report (qc.json, and qc.csv for reviewers).
 
 Each rule is named after the profile setting it enforces, and a violation
 records the measured value, the limit and the cue (1-based index as in the
 SRT file, times, text). ``min_gap_ms`` is reported on the later cue of the
 pair. A cue that breaks nothing is not listed.
+
+qc.csv holds the same violations in the column layout of Subtitle Edit's
+Netflix quality check report (``LineNumber,TimeCode,Context,Comment``): the
+cue number, its start as an SRT time code, its text on one line (`` / ``
+between lines) and the problem in words; with translated tracks, each
+comment opens with the track (``es translation: ``).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -90,3 +98,55 @@ def report(cues: Sequence[Cue], violations: Sequence[Violation], options: Subtit
         "violations_by_rule": {rule: by_rule[rule] for rule in RULES if by_rule[rule]},
         "violations": [asdict(v) for v in violations],
     }
+
+
+CSV_HEADER = ("LineNumber", "TimeCode", "Context", "Comment")
+
+
+def time_code(ms: int) -> str:
+    """``hh:mm:ss,mmm`` as in SRT."""
+    ms = max(0, int(ms))
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+def _number(value: float | int) -> str:
+    return f"{value:g}"
+
+
+def comment(v: dict[str, Any]) -> str:
+    """A violation of qc.json (a dict) in words."""
+    rule, m, limit = v["rule"], v["measured"], v["limit"]
+    if rule == "max_chars_per_line":
+        text = f"Line of {m} characters is longer than the maximum {limit}"
+    elif rule == "max_lines":
+        text = f"{m} lines, more than the maximum {limit}"
+    elif rule == "max_chars_per_s":
+        text = ("Text shown for no time" if m is None
+                else f"Reading speed {m:.1f} characters/second is above the maximum {_number(limit)}")
+    elif rule == "min_duration_ms":
+        text = f"Duration {m} ms is below the minimum {limit} ms"
+    elif rule == "max_duration_ms":
+        text = f"Duration {m} ms is above the maximum {limit} ms"
+    elif rule == "min_gap_ms":
+        text = f"Gap of {m} ms after the previous cue is below the minimum {limit} ms"
+    elif rule == "overlap":
+        text = f"Overlaps the previous cue by {-m} ms"
+    else:
+        text = f"{rule}: {m} (limit {limit})"
+    note = v.get("note") or ""
+    return f"{text} ({note})" if note and rule not in ("overlap", "min_gap_ms") else text
+
+
+def csv_report(record: dict[str, Any]) -> str:
+    """qc.csv from the qc.json record (see the module docstring)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    if "tracks" in record:
+        parts = [(f"{t['language']} {t['kind']}: ", t["violations"]) for t in record["tracks"]]
+    else:
+        parts = [("", record["violations"])]
+    for prefix, violations in parts:
+        for v in violations:
+            writer.writerow((v["cue"], time_code(v["start_ms"]), " / ".join(v["text"].split("\n")), prefix + comment(v)))
+    return out.getvalue()

@@ -2,7 +2,8 @@
 
 Files are named ``<media stem>.<language>.<format>`` and written beside
 manifest.json; qc.json lists every cue that still breaks a rule of the
-profile after layout and timing.
+profile after layout and timing, and qc.csv (in the manifest, kind ``qc``)
+lists the same for reviewers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from stages.subtitles.writers import FORMATS, WRITERS
 
 log = get_logger("stages.subtitles")
 
+QC_CSV = "qc.csv"  # qc.json for reviewers: Subtitle Edit's Netflix check report layout (stages/subtitles/qc.py)
 NO_SPEECH_NOTE = "no speech: subtitle files are empty"
 
 
@@ -98,6 +100,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
         atomic_write_text(folder / f"{media.stem}.rttm", speakers.rttm_text(speaker_record, media.stem))
         files.append(schema.SubtitleFile(path=f"{media.stem}.rttm", language=language, format="rttm", kind="speakers"))
 
+    files.append(schema.SubtitleFile(path=QC_CSV, language=language, format="csv", kind="qc"))  # written below
     producer = schema.stamp("subtitles", options, engine=f"pysubs2 {pysubs2.__version__}",
                             translations=[t.language for t in translations], song_regions=len(songs))
     schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(written[0][2]) if written else 0, producer))
@@ -106,6 +109,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
         record["tracks"] = [{"language": lang, "kind": kind, **qc.report(c, qc.check(c, options), options)}
                             for lang, kind, c in written]
     atomic_write_json(outputs["qc_report"], record)
+    atomic_write_text(folder / QC_CSV, qc.csv_report(record))
 
     notes = []
     if not cues:

@@ -13,6 +13,20 @@ Cue by cue, in order:
 4. trimming for the gap never leaves a cue shorter than both its spoken
    duration and the minimum: there the gap gives way (and QC reports it).
 
+Then every cue still over ``max_chars_per_s`` takes the time the rules
+allow, in this order, and only what it needs to read at the cap:
+
+5. its end moves later into the gap after it, down to ``min_gap_ms`` before
+   the next cue and up to ``max_duration_ms``;
+6. its start moves earlier into the silence before it: never more than
+   ``max_lead_in_ms`` before its first word, never closer than ``min_gap_ms``
+   to the previous cue, never so far that it lasts over ``max_duration_ms``;
+7. where that is not enough, the previous cue gives back time it was given
+   beyond its own needs (its last word's end, ``min_duration_ms``, and its
+   text at the cap), and the start moves earlier into it.
+
+What is still over the cap is reported by QC.
+
 Starts never move later, so cues stay in time order and never overlap.
 """
 
@@ -58,4 +72,41 @@ def retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | No
             if next_start is not None:
                 end = min(end, next_start)
         out.append(cue.retimed(start, end))
-    return out
+    return _ease_reading_speed(out, options, end_limit_ms)
+
+
+def _needed_ms(cue: Cue, chars_per_s: float) -> int:
+    return math.ceil(cue.chars * 1000.0 / chars_per_s)
+
+
+def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms: int | None) -> list[Cue]:
+    """Steps 5-7 of the module docstring on cues with their final times."""
+    cap, gap = options.max_chars_per_s, options.min_gap_ms
+    for k, cue in enumerate(cues):
+        if cue.chars_per_s() <= cap:
+            continue
+        need = _needed_ms(cue, cap)
+        start, end = cue.start_ms, cue.end_ms
+        if k + 1 < len(cues):  # 5. into the gap after
+            latest: float = cues[k + 1].start_ms - gap
+        else:
+            latest = max(end, end_limit_ms) if end_limit_ms is not None else math.inf
+        end = max(end, int(min(latest, start + options.max_duration_ms, start + need)))
+        want = end - need
+        if want >= start:
+            cues[k] = cue.retimed(start, end)
+            continue
+        floor = max(0, cue.words[0].start_ms - options.max_lead_in_ms, end - options.max_duration_ms)
+        after_previous = cues[k - 1].end_ms + gap if k else 0
+        if k and max(want, floor) < after_previous:  # 7. the previous cue gives back what it does not need
+            previous = cues[k - 1]
+            keep = previous.end_ms if previous.chars_per_s() > cap else max(
+                max(w.end_ms for w in previous.words), previous.start_ms + options.min_duration_ms,
+                previous.start_ms + _needed_ms(previous, cap))
+            new_end = max(keep, max(want, floor) - gap)
+            if new_end < previous.end_ms:
+                cues[k - 1] = previous.retimed(previous.start_ms, new_end)
+                after_previous = new_end + gap
+        start = min(start, max(want, floor, after_previous))  # 6. into the silence before
+        cues[k] = cue.retimed(start, end)
+    return cues

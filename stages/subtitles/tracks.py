@@ -7,11 +7,15 @@ words are spread over the segment's time in proportion to their length
 (a word's share is its characters plus one); the segment's end stays a
 segment end for the layout, and cues never mix two segments' timing.
 
-Song regions (``lyrics-detection``) end cues at their edges, so a cue is
-either all song or all talk, and a song cue is laid out ``LYRIC_MARK_CHARS``
+Song regions (``lyrics-detection``) mark whole phrases (words between
+sentence ends, Whisper segment ends and pauses of ``pause_break_ms``): a
+phrase is sung when most of its words' time lies in a song region, so a
+region's edges snap to phrase boundaries, and a region found a word or two
+late still marks the first line of the song. Cues are cut where sung
+phrases start and end, so a cue is either all song or all talk, and a song
+cue is laid out ``LYRIC_MARK_CHARS``
 narrower to leave room for its marks: ♪ at both ends of each line in SRT,
-italics in VTT and ASS (the writers read ``Cue.lyric``). A word is in a song
-when its middle is.
+italics in VTT and ASS (the writers read ``Cue.lyric``).
 
 With translations, the original-language track is written only when
 ``SUBTITLE_KEEP_ORIGINAL`` asks for it; without them it always is.
@@ -29,7 +33,7 @@ from shared import schema
 from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from stages.subtitles import speakers
-from stages.subtitles.cues import Cue, CueWord, normalize_text, to_ms
+from stages.subtitles.cues import SEGMENT_END, SENTENCE_END, Cue, CueWord, normalize_text, to_ms, word_break_class
 from stages.subtitles.layout import layout
 from stages.subtitles.timing import retime
 
@@ -80,10 +84,57 @@ def translated_words(translation: schema.Translation) -> list[CueWord]:
     return words
 
 
-def in_song(word: CueWord, songs: Sequence[tuple[int, int]], starts: Sequence[int]) -> bool:
-    middle = (word.start_ms + word.end_ms) // 2
-    k = bisect.bisect_right(starts, middle) - 1
-    return k >= 0 and songs[k][0] <= middle < songs[k][1]
+def _merged(songs: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(songs):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _song_ms(start_ms: int, end_ms: int, songs: Sequence[tuple[int, int]], starts: Sequence[int]) -> int:
+    """How much of [start_ms, end_ms) lies in the (merged, sorted) song regions."""
+    total = 0
+    k = max(0, bisect.bisect_right(starts, start_ms) - 1)
+    while k < len(songs) and songs[k][0] < end_ms:
+        total += max(0, min(end_ms, songs[k][1]) - max(start_ms, songs[k][0]))
+        k += 1
+    return total
+
+
+def phrases(words: Sequence[CueWord], pause_break_ms: int) -> list[range]:
+    """The words cut into phrases: after a sentence end or a Whisper segment end, and at a pause
+    of ``pause_break_ms``."""
+    out, start = [], 0
+    for k in range(1, len(words) + 1):
+        if k == len(words) or word_break_class(words[k - 1]) in (SENTENCE_END, SEGMENT_END) \
+                or words[k].start_ms - words[k - 1].end_ms >= pause_break_ms:
+            out.append(range(start, k))
+            start = k
+    return out
+
+
+def sung(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], pause_break_ms: int) -> list[bool]:
+    """For each word, whether it is sung: a phrase is sung when most of its words' time lies in a
+    song region (by count of word middles when its words have no duration)."""
+    merged = _merged(songs)
+    starts = [a for a, _ in merged]
+    out = [False] * len(words)
+    if not merged:
+        return out
+    for phrase in phrases(words, pause_break_ms):
+        total = sum(words[k].end_ms - words[k].start_ms for k in phrase)
+        if total > 0:
+            inside = sum(_song_ms(words[k].start_ms, words[k].end_ms, merged, starts) for k in phrase)
+        else:
+            total = len(phrase)
+            middles = [(words[k].start_ms + words[k].end_ms) // 2 for k in phrase]
+            inside = sum(1 for m in middles if _song_ms(m, m + 1, merged, starts))
+        for k in phrase:
+            out[k] = 2 * inside > total
+    return out
 
 
 @dataclass(frozen=True)
@@ -112,16 +163,17 @@ def _distance_ms(a: CueWord, b: CueWord) -> int:
     return max(0, b.start_ms - a.end_ms, a.start_ms - b.end_ms)
 
 
-def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker: bool = False) -> list[Run]:
-    """Words cut where a song starts or ends and, with ``by_speaker``, where one named
+def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker: bool = False,
+         pause_break_ms: int = SubtitleOptions.pause_break_ms) -> list[Run]:
+    """Words cut where a song starts or ends (``sung``) and, with ``by_speaker``, where one named
     speaker hands over to another (a word with no speaker stays in the run it falls in)."""
-    starts = [a for a, _ in songs]
+    lyrics = sung(words, songs, pause_break_ms)
     out: list[Run] = []
     current: list[CueWord] = []
     state = None
     speakers_of = nearest_speakers(words) if by_speaker else [""] * len(words)
     for k, word in enumerate(words):
-        lyric = in_song(word, songs, starts)
+        lyric = lyrics[k]
         if current and (lyric != state or speakers_of[k] != speakers_of[k - 1]):
             out.append(Run(bool(state), tuple(current)))
             current = []
@@ -138,7 +190,7 @@ def make_cues(words: Sequence[CueWord], options: SubtitleOptions, end_limit_ms: 
     """Layout and timing as the stage always did, with songs cut out as runs of their own
     and, with speakers, a run per speaker turn (stages/subtitles/speakers.py)."""
     by_speaker = speakers.active(words, options)
-    parts = runs(words, songs, by_speaker) if songs or by_speaker else []
+    parts = runs(words, songs, by_speaker, options.pause_break_ms) if songs or by_speaker else []
     if not any(p.lyric for p in parts) and not by_speaker:
         return retime(layout(words, options, end_limit_ms, hook, language), options, end_limit_ms)
     narrow = dataclasses.replace(options, max_chars_per_line=max(MIN_LYRIC_LINE_CHARS,

@@ -13,7 +13,10 @@ from bench.eval_lyrics import build_fixture, time_f1, transcript_for
 from host.jobs import create_job
 from shared import graph, schema
 from shared.options.lyrics_detection import LyricsDetectionOptions
+from shared.options.subtitles import SubtitleOptions
 from stages.lyrics_detection.stage import detect
+from stages.subtitles import tracks
+from stages.subtitles.cues import to_ms, words_from_transcript
 from tests.conftest import make_media, run_stage
 
 pytestmark = [pytest.mark.integration,
@@ -35,6 +38,20 @@ def test_f1_over_time_on_synthetic_films(fixtures, with_transcript):
         assert score["f1"] >= 0.8, (score, fixture.songs, regions)
         for a, b in fixture.talk_over_music:  # dialogue over a score is not a song
             assert time_f1([(a, b)], [(r.start_s, r.end_s) for r in regions], fixture.duration_s)["recall"] < 0.2
+
+
+def test_every_sung_cue_is_marked_and_no_spoken_one(fixtures):
+    """The subtitles' song marks from the regions found: a region found a little late or cut in
+    two still marks every line of the song, and talk before and after is never marked."""
+    for fixture in fixtures:
+        transcript = transcript_for(fixture)
+        regions, _ = detect(fixture.wav, transcript, LyricsDetectionOptions())
+        words, _ = words_from_transcript(transcript)
+        cues = tracks.make_cues(words, SubtitleOptions(), to_ms(fixture.duration_s),
+                                [(to_ms(r.start_s), to_ms(r.end_s)) for r in regions])
+        for cue in cues:
+            inside = [any(a * 1000 <= (w.start_ms + w.end_ms) / 2 < b * 1000 for a, b in fixture.songs) for w in cue.words]
+            assert cue.lyric == all(inside) == any(inside), (cue.plain, cue.start_ms, regions)
 
 
 def test_stage_as_users_run_it(fixtures, jobs_dir):

@@ -62,3 +62,21 @@ def test_report_is_json_with_profile_counts_and_every_violation():
     assert record["violation_count"] == 2 and record["cues_with_violations"] == 2
     assert record["violations_by_rule"] == {"max_chars_per_s": 1, "min_duration_ms": 1}
     assert [(v["cue"], v["rule"]) for v in record["violations"]] == [(1, "min_duration_ms"), (2, "max_chars_per_s")]
+
+
+def test_the_csv_report_has_one_row_per_violation_in_subtitle_edits_columns():
+    cues = [cue("Hi.", 0, 500), cue("Hello, \"you\", there", 3_723_004, 3_723_104)]
+    record = qc.report(cues, qc.check(cues, DEFAULT), DEFAULT)
+    text = qc.csv_report(record)
+    lines = text.splitlines()
+    assert lines[0] == "LineNumber,TimeCode,Context,Comment"
+    assert lines[1] == '1,"00:00:00,000",Hi.,Duration 500 ms is below the minimum 833 ms'
+    assert lines[2].startswith('2,"01:02:03,004","Hello, ""you"", there",Reading speed 190.0 characters/second')
+    assert len(lines) == 1 + record["violation_count"]
+
+
+def test_the_csv_report_names_the_track_of_each_row():
+    cues = [cue("Hi.", 0, 500)]
+    record = qc.report(cues, qc.check(cues, DEFAULT), DEFAULT)
+    record["tracks"] = [{"language": "es", "kind": "translation", **record}]
+    assert qc.csv_report(record).splitlines()[1].endswith(",es translation: Duration 500 ms is below the minimum 833 ms")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 from pathlib import Path
 
 import pysubs2
@@ -61,7 +63,8 @@ def test_run_writes_every_format_the_manifest_and_the_qc_report(tmp_path):
     manifest = schema.load(outputs["subtitles"], SubtitleManifest)
     assert manifest.cue_count == 4
     assert [(f.path, f.format, f.language) for f in manifest.files] == [
-        (f"Movie Night.en.{fmt}", fmt, "en") for fmt in ALL_FORMATS]
+        (f"Movie Night.en.{fmt}", fmt, "en") for fmt in ALL_FORMATS] + [("qc.csv", "csv", "en")]
+    assert manifest.files[-1].kind == "qc"
     for f in manifest.files:
         assert (tmp_path / "out" / f.path).is_file()
     assert len(pysubs2.load(str(tmp_path / "out" / "Movie Night.en.srt"))) == 4
@@ -70,6 +73,21 @@ def test_run_writes_every_format_the_manifest_and_the_qc_report(tmp_path):
     assert report.metrics["cues"] == 4 and report.metrics["qc_violations"] == 0
     assert report.model == {} and report.notes == []
     assert "layout" in calls and "writing" in calls
+
+
+def test_the_qc_report_is_also_a_csv_in_subtitle_edits_netflix_check_layout(tmp_path):
+    babble = " ".join(["astonishing"] * 80)
+    fast = Transcript("en", 1.0, 12.0, (spoken(babble, 0.0, 0.1, 0.09),))
+    inputs, outputs = write_inputs(tmp_path / "in", fast), outputs_in(tmp_path / "out")
+    run(inputs, outputs, SubtitleOptions(formats=("srt",)), lambda *a: None)
+    qc = json.loads(outputs["qc_report"].read_text())
+    with open(tmp_path / "out" / "qc.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["LineNumber", "TimeCode", "Context", "Comment"]
+    assert len(rows) - 1 == qc["violation_count"] > 0
+    first = qc["violations"][0]
+    assert rows[1][0] == str(first["cue"]) and re.fullmatch(r"\d\d:\d\d:\d\d,\d\d\d", rows[1][1])
+    assert "astonishing" in rows[1][2] and "\n" not in rows[1][2] and rows[1][3]
 
 
 def test_violations_are_counted_and_noted(tmp_path):
@@ -102,7 +120,7 @@ def test_no_speech_gives_valid_empty_files(tmp_path):
     report = run(inputs, outputs, SubtitleOptions())
     assert report.notes == [NO_SPEECH_NOTE] and report.metrics["cues"] == 0
     manifest = schema.load(outputs["subtitles"], SubtitleManifest)
-    assert manifest.cue_count == 0 and len(manifest.files) == 6
+    assert manifest.cue_count == 0 and len(manifest.files) == 7  # six formats and qc.csv
     folder = tmp_path / "out"
     assert (folder / "Movie Night.en.srt").read_text() == ""
     assert (folder / "Movie Night.en.vtt").read_text().startswith("WEBVTT")
@@ -130,7 +148,7 @@ def test_stage_runs_from_the_command_line(tmp_path, jobs_dir):
     folder = job.root / "subtitles"
     manifest = schema.load(folder / "manifest.json", SubtitleManifest)
     assert manifest.cue_count == 4
-    assert sorted(f.path for f in manifest.files) == sorted(f"Movie Night.en.{fmt}" for fmt in ALL_FORMATS)
+    assert sorted(f.path for f in manifest.files) == sorted([f"Movie Night.en.{fmt}" for fmt in ALL_FORMATS] + ["qc.csv"])
     assert all((folder / f.path).is_file() for f in manifest.files)
     assert (folder / "Movie Night.en.srt").read_text().startswith("1\n00:00:01,000 --> 00:00:01,833\nGood morning.\n")
     assert json.loads((folder / "qc.json").read_text())["cue_count"] == 4
@@ -144,7 +162,7 @@ def test_stage_runs_from_the_command_line(tmp_path, jobs_dir):
     fewer = run_stage("subtitles", job.id, jobs_dir, SUBTITLE_FORMATS="srt,vtt", **ALONE)
     assert fewer.returncode == 0, fewer.stderr
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [
-        "Movie Night.en.srt", "Movie Night.en.vtt", "lock.json", "manifest.json", "outcome.json", "qc.json"]
+        "Movie Night.en.srt", "Movie Night.en.vtt", "lock.json", "manifest.json", "outcome.json", "qc.csv", "qc.json"]
 
 
 def test_stage_refuses_an_unknown_format_in_one_line(tmp_path, jobs_dir):

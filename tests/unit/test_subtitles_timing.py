@@ -77,3 +77,31 @@ def test_a_word_spoken_longer_than_the_maximum_keeps_its_time():
 
 def test_empty():
     assert retime([], DEFAULT) == []
+
+
+def speed(c) -> float:
+    return c.chars * 1000 / (c.end_ms - c.start_ms)
+
+
+def test_a_cue_over_the_cap_starts_earlier_into_the_silence_before_it():
+    # 30 chars spoken in 1.2 s (25 chars/s) right before the next cue: no room after, silence before
+    cues = [cue("before", 0, 900), cue("x" * 30, 2000, 3200), cue("after", 3283, 4200)]
+    out = retime(cues, DEFAULT)
+    assert out[1].end_ms == 3200 and speed(out[1]) <= DEFAULT.max_chars_per_s
+    assert out[1].start_ms >= 2000 - DEFAULT.max_lead_in_ms and out[1].start_ms >= out[0].end_ms + 83
+
+
+def test_a_cue_over_the_cap_never_starts_more_than_the_lead_in_before_its_speech():
+    cues = [cue("x" * 40, 5000, 6000), cue("after", 6083, 7000)]  # needs 2 s at 20 chars/s
+    out = retime(cues, DEFAULT)
+    assert out[0].start_ms == 5000 - DEFAULT.max_lead_in_ms and out[0].end_ms == 6000
+
+
+def test_a_slower_cue_before_gives_back_time_it_does_not_need():
+    # "before" was extended toward the target into the silence; the fast cue needs some of it
+    cues = [cue("x" * 20, 0, 800), cue("y" * 26, 1400, 2400), cue("after", 2483, 3300)]
+    out = retime(cues, DEFAULT)
+    assert speed(out[1]) <= DEFAULT.max_chars_per_s
+    assert out[0].end_ms >= 833 and speed(out[0]) <= DEFAULT.max_chars_per_s  # it keeps its own rules
+    assert retime(cues[:1], DEFAULT)[0].end_ms > out[0].end_ms
+    assert out[1].start_ms >= out[0].end_ms + 83 and out[1].start_ms >= 1400 - DEFAULT.max_lead_in_ms
