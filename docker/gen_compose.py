@@ -55,7 +55,7 @@ CONTAINER_UID = "1000"
 # Settings passed to every stage besides its own: logging (shared/log.py), the stages switched
 # off and forced (shared/stage.py), and the settings that switch stages on (graph enabled_by:
 # every stage decides from them which outputs it may read).
-COMMON_ENV = ("LOG_FORMAT", "LOG_LEVEL", "SKIP_STAGES", "FORCE_STAGES")
+COMMON_ENV = ("LOG_FORMAT", "LOG_LEVEL", "SKIP_STAGES", "FORCE_STAGES", "JOB_LOCK_TOKEN")
 
 IMAGE_PREFIX = "${IMAGE_PREFIX:-whisperx-pipeline}"
 IMAGE_TAG = "${IMAGE_TAG:-latest}"

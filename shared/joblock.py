@@ -15,9 +15,17 @@ itself when it is not; it never unlocks a lock it was handed. A runner killed
 while its stages still work leaves the lock with them: a rerun refuses until
 they end.
 
-The lock file also records the holder (JSON: pid, command, since) for the
-refusal message; the lock itself is the kernel's, so a holder that dies, however
-it dies, releases it.
+A container cannot be handed a descriptor. The container executor holds the
+lock on the host for the whole run and gives every stage container the random
+``token`` it wrote into the lock file (``JOB_LOCK_TOKEN``): a stage whose token
+matches the file's while the lock is held works under its executor's lock and
+takes none itself (the executor runs only stages the graph lets run side by
+side). A token that does not match, or a lock nobody holds any more, counts for
+nothing: the stage takes the lock itself, as when run alone.
+
+The lock file also records the holder (JSON: pid, command, since, token) for
+the refusal message; the lock itself is the kernel's, so a holder that dies,
+however it dies, releases it.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import errno
 import fcntl
 import json
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -35,6 +44,7 @@ from shared.errors import JobError
 
 LOCK_NAME = ".lock"
 FD_ENV = "JOB_LOCK_FD"  # a descriptor of the job's lock file, held by the process that started this one
+TOKEN_ENV = "JOB_LOCK_TOKEN"  # the token the lock's holder wrote into the lock file (containers; see above)
 
 
 class JobLock:
@@ -42,6 +52,7 @@ class JobLock:
 
     def __init__(self, path: Path, fd: int | None, owned: bool):
         self.path = path
+        self.token = holder(path).get("token", "") if owned else ""  # for the containers this holder starts
         self.fd = fd  # None: the job folder is read-only, nothing can be written there anyway
         self.owned = owned  # False: handed down by the runner; never unlocked here
 
@@ -73,6 +84,26 @@ def _inherited(path: Path) -> int | None:
     if (mine.st_dev, mine.st_ino) != (theirs.st_dev, theirs.st_ino):
         return None
     return fd
+
+
+def _held_by_my_executor(path: Path) -> bool:
+    """``JOB_LOCK_TOKEN`` names the token in the lock file, and the lock is held right now."""
+    token = os.environ.get(TOKEN_ENV, "")
+    if not token or holder(path).get("token") != token:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True  # held: by the executor that gave us its token
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False  # nobody holds it any more: the executor is gone
+    finally:
+        os.close(fd)
 
 
 def holder(path: Path) -> dict[str, Any]:
@@ -132,6 +163,8 @@ def acquire(job_root: Path, job_id: str | None = None) -> JobLock:
     if inherited is not None:
         fcntl.flock(inherited, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the same open file: already ours
         return JobLock(path, os.dup(inherited), owned=False)
+    if _held_by_my_executor(path):
+        return JobLock(path, None, owned=False)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         writable = True
@@ -153,7 +186,8 @@ def acquire(job_root: Path, job_id: str | None = None) -> JobLock:
         raise JobError(f"job {job_id or job_root.name} is in use by {_describe(info)} or the stages it started",
                        f"only one process works on a job at a time: wait for it to finish, or {stop}") from None
     if writable:
-        record = {"pid": os.getpid(), "command": _command(), "since": round(time.time(), 3)}
+        record = {"pid": os.getpid(), "command": _command(), "since": round(time.time(), 3),
+                  "token": secrets.token_hex(16)}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode(), 0)
     return JobLock(path, fd, owned=True)

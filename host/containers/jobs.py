@@ -27,7 +27,7 @@ from typing import Any
 from host import lifecycle
 from host.containers.cli import Fail, docker, quiet, run, say
 from host.containers.images import PROFILES, REPO_ROOT, ca_bundle, ensure_images, helpers, image_prefix, image_tag, stage_image
-from shared import graph
+from shared import graph, joblock
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
 from shared.job import Job, default_jobs_dir
@@ -83,10 +83,12 @@ def model_cache_dir() -> Path:
     return model_cache().expanduser().absolute()
 
 
-def compose_env(job: Job, skip: frozenset[str] | None = None, forced: set[str] | None = None) -> dict[str, str]:
+def compose_env(job: Job, skip: frozenset[str] | None = None, forced: set[str] | None = None,
+                lock_token: str = "") -> dict[str, str]:
     """The variables docker-compose*.yml interpolates for one job; with ``skip`` and ``forced``,
     the job-wide settings saying which stages are switched off and which are forced (the
-    lifecycle's plan; else the environment's, as given)."""
+    lifecycle's plan; else the environment's, as given); with ``lock_token``, the token of the
+    job lock this executor holds, so its stage containers work under it (shared/joblock.py)."""
     media = Path(job.input_record().path).resolve()
     uid, gid = container_user()
     env = {**os.environ, "JOB_ID": job.id, "INPUT_DIR": str(media.parent), "INPUT_NAME": media.name,
@@ -97,6 +99,7 @@ def compose_env(job: Job, skip: frozenset[str] | None = None, forced: set[str] |
         env["SKIP_STAGES"] = ",".join(sorted(skip))
     if forced is not None:
         env["FORCE_STAGES"] = ",".join(sorted(forced))
+    env[joblock.TOKEN_ENV] = lock_token  # never another run's
     return env
 
 
@@ -137,7 +140,8 @@ def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Pat
     """One input through its stages in containers. Returns a result record; raises Fail."""
     try:
         run_ = lifecycle.open_job(media, jobs_dir=jobs_dir(), job_id=job_id, config=config, metadata=metadata,
-                                  glossary=glossary, force=force, from_stage=from_stage, until=until, skip=skip)
+                                  glossary=glossary, force=force, from_stage=from_stage, until=until, skip=skip,
+                                  hold_lock=True)
     except PipelineError as err:
         raise Fail(str(err), err.exit_code) from None
     job, services = run_.job, run_.to_run
@@ -146,11 +150,13 @@ def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Pat
             ensure_images(profile, services, tools=False)
         except Fail as err:
             lifecycle.discard(run_)
+            if run_.lock:
+                run_.lock.release()
             err.job = job.id
             raise
     uid, gid = container_user()
     make_writable([job.root, model_cache_dir()], uid, gid)
-    env = compose_env(job, run_.skip, run_.forced)
+    env = compose_env(job, run_.skip, run_.forced, run_.lock.token if run_.lock else "")
     base = compose_base(profile, project_name(job.id))
     listed = helpers(services) + services  # the models seeder first, when a stage that runs loads a Whisper model
     logs = job.root / "logs"
@@ -170,6 +176,8 @@ def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Pat
     finished = lifecycle.finish_job(run_, codes, interrupted=interrupted,
                                     reasons={name: last_error(logs / f"{name}.log") for name in listed},
                                     log_of=lambda name: logs / f"{name}.log", extra={"profile": profile})
+    if run_.lock:
+        run_.lock.release()  # a batch runs many jobs in one process: each lets its job go when done
     if finished.error:
         raise Fail(finished.error, finished.exit_code, job.id)
     return {"input": str(media), "job": job.id, "folder": str(job.root), "profile": profile,

@@ -114,3 +114,20 @@ def test_the_runner_holds_the_job_and_its_own_stages_share_it(job, jobs_dir):
     assert proc.returncode == 0, proc.stderr
     assert read_lock(job.root / "demux") is not None
     joblock.acquire(job.root, job.id).release()  # let go when the run ended
+
+
+def test_a_container_given_its_executors_token_works_under_that_lock(job, jobs_dir):
+    """Containers cannot be handed a descriptor: the container executor holds the lock on the
+    host and gives its stages the token it wrote into the lock file (JOB_LOCK_TOKEN)."""
+    with joblock.acquire(job.root, job.id) as held:
+        assert len(held.token) == 32
+        ok = run_stage("demux", job.id, jobs_dir, **{joblock.TOKEN_ENV: held.token})
+        assert ok.returncode == 0, ok.stderr
+        wrong = run_stage("demux", job.id, jobs_dir, "--force", **{joblock.TOKEN_ENV: "0" * 32})
+        assert wrong.returncode == 2 and "is in use by" in wrong.stderr
+        with pytest.raises(JobError):  # the stage never took or let go of the executor's lock
+            joblock.acquire(job.root, job.id)
+    # the executor is gone: its token counts for nothing, the stage takes the lock itself
+    later = run_stage("demux", job.id, jobs_dir, "--force", **{joblock.TOKEN_ENV: held.token})
+    assert later.returncode == 0, later.stderr
+    assert joblock.holder(job.root / joblock.LOCK_NAME)["token"] != held.token
