@@ -134,11 +134,17 @@ def concurrently(stages: tuple[str, ...], job_id: str, jobs_dir: Path, env: dict
 
 def side_by_side(job_id: str, jobs_dir: Path, env: dict[str, str], rounds: int) -> dict[str, Any]:
     """Each way ``rounds`` times, interleaved (so a busy spell on the machine hits both); fastest kept."""
+    from shared import joblock
+
     asr, diar, together = [], [], []
-    for _ in range(rounds):
-        asr.append(run_stage("asr", job_id, jobs_dir, env))
-        diar.append(run_stage("diarization", job_id, jobs_dir, env))
-        together.append(concurrently(("asr", "diarization"), job_id, jobs_dir, env))
+    # as a runner does: hold the job lock and let the stages work under it (side by side they
+    # would refuse each other), by the token the containers use (shared/joblock.py)
+    with joblock.acquire(jobs_dir / job_id, job_id) as held:
+        env = {**env, joblock.TOKEN_ENV: held.token}
+        for _ in range(rounds):
+            asr.append(run_stage("asr", job_id, jobs_dir, env))
+            diar.append(run_stage("diarization", job_id, jobs_dir, env))
+            together.append(concurrently(("asr", "diarization"), job_id, jobs_dir, env))
     asr_s, diar_s, together_s = min(asr), min(diar), min(together)
     return {"asr_s": round(asr_s, 2), "diarization_s": round(diar_s, 2), "sequential_s": round(asr_s + diar_s, 2),
             "concurrent_s": round(together_s, 2), "speedup": round((asr_s + diar_s) / together_s, 3),

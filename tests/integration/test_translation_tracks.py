@@ -63,8 +63,8 @@ def test_every_language_is_a_track_with_its_tag_and_songs_are_marked(job, jobs_d
                           **env)
     assert subtitles.returncode == 0, subtitles.stderr
     manifest = schema.load(job.root / "subtitles" / "manifest.json", schema.SubtitleManifest)
-    assert sorted({(f.language, f.kind) for f in manifest.files}) == [("de", "translation"), ("en", "transcript"),
-                                                                      ("es", "translation")]
+    assert sorted({(f.language, f.kind) for f in manifest.files if f.kind != "qc"}) == [("de", "translation"), ("en", "transcript"),
+                                                                                          ("es", "translation")]
     folder = job.root / "subtitles"
     srt = (folder / "scene.es.srt").read_text()
     assert "♪ Oh mi amor abrázame esta noche ♪" in srt and srt.count("♪") == 2  # only the song's cue
@@ -90,4 +90,5 @@ def test_without_keep_original_only_the_translations_are_written(job, jobs_dir):
     result = run_stage("subtitles", job.id, jobs_dir, SUBTITLE_FORMATS="srt", **only("translation", "lyrics-detection"))
     assert result.returncode == 0, result.stderr
     manifest = schema.load(job.root / "subtitles" / "manifest.json", schema.SubtitleManifest)
-    assert [(f.path, f.kind) for f in manifest.files] == [("scene.es.srt", "translation"), ("scene.de.srt", "translation")]
+    assert [(f.path, f.kind) for f in manifest.files] == [("scene.es.srt", "translation"), ("scene.de.srt", "translation"),
+                                                         ("qc.csv", "qc")]
