@@ -43,11 +43,6 @@ SUMMARY_FILE = "summary.json"
 FINISHED = ("ran", "fresh")  # statuses of a stage that did its work in this run
 
 
-def names(value: str | None) -> list[str]:
-    """A comma-separated setting (SKIP_STAGES, FORCE_STAGES) as a list."""
-    return [n.strip() for n in (value or "").split(",") if n.strip()]
-
-
 def plan(force: list[str], from_stage: str | None, until: str | None) -> tuple[list[str], set[str]]:
     """The stages to run, in graph order, and those forced to rerun."""
     order = [s.name for s in graph.topological_order()]
@@ -103,7 +98,7 @@ def open_job(media: Path, *, jobs_dir: Path | None = None, job_id: str | None = 
     ``hold_lock``: take the job lock (shared/joblock.py) before the job's files are written and
     keep it in ``JobRun.lock`` for the run (the native runner; its stages share it).
     Raises PipelineError (a job it created for nothing is removed again)."""
-    order, forced = plan([*force, *names(os.environ.get("FORCE_STAGES"))], from_stage, until)
+    order, forced = plan([*force, *graph.stage_list(os.environ.get("FORCE_STAGES"))], from_stage, until)
     user_skip = graph.parse_skip(",".join([os.environ.get("SKIP_STAGES", ""), *skip]))
     config_data = load_config(config)
     jobs_dir = (jobs_dir or default_jobs_dir()).expanduser().absolute()  # the stages run from another folder

@@ -317,10 +317,15 @@ def upstream(name: str) -> set[str]:
     return {producer(a) for a in (*spec.inputs, *optional_reads(spec))} - {JOB}
 
 
+def stage_list(value: str | None) -> list[str]:
+    """A comma-separated list of stage names (SKIP_STAGES, FORCE_STAGES, --stages), blanks dropped."""
+    return [n.strip() for n in (value or "").split(",") if n.strip()]
+
+
 def parse_skip(value: str | None) -> frozenset[str]:
     """``SKIP_STAGES`` (comma-separated) to a checked set of skippable stages whose
     outputs no running stage requires."""
-    skip = frozenset(n.strip() for n in (value or "").split(",") if n.strip())
+    skip = frozenset(stage_list(value))
     for name in sorted(skip):
         if not stage(name).skippable:
             skippable = ", ".join(s.name for s in STAGES if s.skippable) or "none"

@@ -255,7 +255,7 @@ def stages_off(job: Job, user_skip: frozenset[str],
 def forced_by_environment(name: str) -> bool:
     """``FORCE_STAGES`` (comma-separated, or ``all``): how an executor that cannot pass ``--force``
     to one stage (compose) asks for a rerun."""
-    names = {n.strip() for n in os.environ.get("FORCE_STAGES", "").split(",") if n.strip()}
+    names = graph.stage_list(os.environ.get("FORCE_STAGES"))
     return name in names or "all" in names
 
 

@@ -166,7 +166,7 @@ def dispatch(args: argparse.Namespace, passed: list[str]) -> int:
         return jobs.shell(args.stage, args.job, profile)
     if args.command == "images":
         if args.stages:
-            stages = [s.strip() for s in args.stages.split(",")]
+            stages = graph.stage_list(args.stages)
             for name in stages:
                 graph.stage(name)
         else:  # every stage not switched off
