@@ -43,6 +43,7 @@ done
 step "build the CPU image set (make images PROFILE=cpu)"
 make images PROFILE=cpu
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^whisperx-pipeline/' | sort
+python3 -m bench.images --smoke | grep -q "cpu profile: " || fail "bench.images --smoke did not report the image sizes"
 
 VIDEO=${CI_VIDEO:-}
 if [ -z "$VIDEO" ]; then

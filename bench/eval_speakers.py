@@ -1,6 +1,6 @@
 """Speaker accuracy: DER, speaker-attributed words, and a two-voice dialogue.
 
-    python -m bench.eval_speakers [--json PATH]
+    python -m bench.eval_speakers [--json PATH] [--smoke]
 
 prints, on the team's eval data (``../shared/eval-data``):
 
@@ -51,6 +51,7 @@ DIALOGUE = (
     ("rms", "That would be very kind. Then we can go through the contract together."),
 )
 DIALOGUE_PAUSE_S = 0.6
+SMOKE_LINES = 4  # --smoke: the dialogue's first lines only, no sample.wav
 
 
 # --- speaker mapping ------------------------------------------------------------------------------
@@ -225,7 +226,26 @@ def run_chain(audio: Path, folder: Path, stages: Sequence[str] = ("silero-vad", 
     return paths
 
 
-def evaluate(workdir: Path) -> dict[str, Any]:
+def evaluate(workdir: Path, smoke: bool = False) -> dict[str, Any]:
+    from shared import schema
+    from shared.speakers import Diarization
+
+    results: dict[str, Any] = {}
+    if not smoke:
+        results.update(evaluate_sample(workdir))
+    if flite_available():
+        wav, turns = make_dialogue(workdir / "dialogue-audio", DIALOGUE[:SMOKE_LINES] if smoke else DIALOGUE)
+        paths = run_chain(wav, workdir / "dialogue")
+        hyp = schema.load(paths["diarization"], Diarization)
+        results["dialogue"] = turn_accuracy(turns, hyp.exclusive)
+        results["dialogue_der"] = round(diarization_error_rate(turns, hyp.turns)["der"], 4)
+    else:
+        results["dialogue"] = None
+    return results
+
+
+def evaluate_sample(workdir: Path) -> dict[str, Any]:
+    """sample.wav: DER against sample.rttm, speaker-attributed words against sample.stm."""
     from shared import schema
     from shared.speakers import Diarization, SpeakerTranscript
 
@@ -243,20 +263,14 @@ def evaluate(workdir: Path) -> dict[str, Any]:
     stm = parse_stm((EVAL_DATA / "sample.stm").read_text())
     results["sample_words"] = speaker_word_accuracy(stm, [(w.text, w.speaker) for w in words.words])
     results["sample_timing"] = words.timing.get("method")
-    if flite_available():
-        wav, turns = make_dialogue(workdir / "dialogue-audio")
-        paths = run_chain(wav, workdir / "dialogue")
-        hyp = schema.load(paths["diarization"], Diarization)
-        results["dialogue"] = turn_accuracy(turns, hyp.exclusive)
-        results["dialogue_der"] = round(diarization_error_rate(turns, hyp.turns)["der"], 4)
-    else:
-        results["dialogue"] = None
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.eval_speakers", description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"only the flite dialogue's first {SMOKE_LINES} lines: checks the bench runs")
     args = parser.parse_args(argv)
     from shared.offline import apply_offline_environment
 
@@ -265,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: eval data not found at {EVAL_DATA}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="eval-speakers-") as tmp:
-        results = evaluate(Path(tmp))
+        results = evaluate(Path(tmp), smoke=args.smoke)
+    if args.smoke:
+        print_dialogue(results)
+        return 0
     der = results["sample_der"]
     print(f"sample.wav DER (embedded pipeline, pyannote.metrics, no collar): {der['der'] * 100:.2f} %  "
           f"(missed {der['missed'] * 100:.2f}, false alarm {der['false_alarm'] * 100:.2f}, "
@@ -275,16 +292,20 @@ def main(argv: list[str] | None = None) -> int:
           f"speaker right on {w['speaker_accuracy_of_aligned'] * 100:.1f} % of aligned words, "
           f"speaker-attributed word accuracy {w['speaker_attributed_word_accuracy'] * 100:.1f} % "
           f"({w['reference_words']} reference words)")
-    if results["dialogue"] is None:
-        print("flite dialogue: skipped (flite or ffmpeg not installed)")
-    else:
-        d = results["dialogue"]
-        print(f"flite slt/rms dialogue: {d['right']}/{d['turns']} turns right, {d['speakers_found']} speakers found, "
-              f"DER {results['dialogue_der'] * 100:.2f} %")
+    print_dialogue(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     ok = der["der"] <= 0.10 and (results["dialogue"] is None or results["dialogue"]["right"] == results["dialogue"]["turns"])
     return 0 if ok else 1
+
+
+def print_dialogue(results: dict[str, Any]) -> None:
+    if results["dialogue"] is None:
+        print("flite dialogue: skipped (flite or ffmpeg not installed)")
+        return
+    d = results["dialogue"]
+    print(f"flite slt/rms dialogue: {d['right']}/{d['turns']} turns right, {d['speakers_found']} speakers found, "
+          f"DER {results['dialogue_der'] * 100:.2f} %")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Image benchmark: what the container layer costs in disk and rebuild time.
 
-    python3 -m bench.images [--profile cpu] [--cuda] [--skip-rebuilds]
+    python3 -m bench.images [--profile cpu] [--cuda] [--skip-rebuilds] [--smoke]
 
 Standard library only (the host's python3), needs docker. It measures:
 
@@ -229,7 +229,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="cpu", choices=("cpu", "gpu"))
     parser.add_argument("--cuda", action="store_true", help="also build and measure the gpu profile")
     parser.add_argument("--skip-rebuilds", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="sizes of the images already built (builds what is missing), no rebuilds, no results file: "
+                             "checks the bench runs (.ci/containers.sh, after make images)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.skip_rebuilds, args.cuda = True, False
     driver = load_driver(REPO_ROOT)
     graph = importlib.import_module("shared.graph")
     skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
@@ -275,11 +280,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {'change':<46}{'seconds':>8}  images with a new id")
         for r in results:
             print(f"  {r['change']:<46}{r['seconds']:>8}  {', '.join(r['rebuilt']) or '-'}")
+    if args.smoke:
+        return 0
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
     print(f"\nwritten: {RESULTS.relative_to(REPO_ROOT)}")
     return 0
 
 
+def run_main(argv: list[str] | None = None) -> int:
+    """main, with the container executor's failures (docker down, a build that broke) as one line."""
+    from host.containers.cli import Fail
+
+    try:
+        return main(argv)
+    except Fail as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main())
