@@ -72,8 +72,8 @@ def _qc_list(violations: list[dict[str, Any]]) -> str:
     if not violations:
         return '<p id="qc-none">no cue breaks a layout rule</p>'
     items = []
-    for v in violations:
-        link = (f'<a href="#timeline" data-jump="1" data-track="{_e(v["track"])}" data-cue="{int(v["cue"])}" '
+    for number, v in enumerate(violations, 1):
+        link = (f'<a href="#qc-{number}" data-qc="{number}" data-jump="1" data-track="{_e(v["track"])}" data-cue="{int(v["cue"])}" '
                 f'data-start="{int(v["start_ms"])}" data-end="{int(v["end_ms"])}">'
                 f'{_e(v["language"])} cue {int(v["cue"])} at {_clock(v["start_ms"] / 1000)}</a>')
         limit = f'{_e(v["measured"])} (limit {_e(v["limit"])})'

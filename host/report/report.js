@@ -251,5 +251,11 @@
   if (!D.tracks.length) list.textContent = "no subtitle tracks in this job (yet)";
 
   draw();
+  // report.html#qc-3 opens at the third QC entry's cue, as a click on it does
+  var wanted = /^#qc-(\d+)$/.exec(window.location.hash);
+  var entry = wanted && document.querySelector('a[data-qc="' + wanted[1] + '"]');
+  if (entry) entry.click();
+  var box = canvas.getBoundingClientRect(); // where the timeline is, for a test's screenshot
+  document.body.setAttribute("data-timeline", [box.left + LABEL_W, box.top + window.scrollY, plotWidth(), box.height].map(Math.round).join(","));
   document.body.setAttribute("data-ready", "1");
 })();
