@@ -7,7 +7,8 @@ A track is one file name without its format (``film.en`` of ``film.en.srt``,
 the host's plain python3 without it; there the SRT file is read by
 :func:`read_srt`, the few lines SRT needs (a track without SRT is then left
 out, with a note). Either way a cue is (start, end, text), times in integer
-milliseconds, its lines joined by newlines and ASS override tags dropped.
+milliseconds, its lines joined by newlines, formatting tags (SRT's ``<i>``,
+ASS's ``{\\i1}``) dropped.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shared.schema import SubtitleManifest
 
 READABLE = ("srt", "vtt", "ass")  # formats read, in order of preference (our .json is not pysubs2's JSON)
 _TIME = re.compile(r"(\d+):(\d{2}):(\d{2})[,.](\d{1,3})")
+_SRT_TAGS = re.compile(r"</?(?:i|b|u|s|font)(?:\s[^>]*)?>", re.IGNORECASE)  # SRT's formatting, as players read it
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def read_srt(text: str) -> list[Cue]:
                 start, _, end = line.partition("-->")
                 a, b = _TIME.search(start), _TIME.search(end)
                 if a and b:
-                    cues.append(Cue(_ms(a), _ms(b), "\n".join(lines[k + 1:]).strip()))
+                    cues.append(Cue(_ms(a), _ms(b), _SRT_TAGS.sub("", "\n".join(lines[k + 1:])).strip()))
                 break
     return cues
 
