@@ -22,7 +22,7 @@ NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-as
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-system-deps: ## system packages (Debian/Ubuntu, root or sudo): ffmpeg, flite and sox (tests), python3-venv, docker.io and mmdebstrap
+system-deps: ## system packages (Debian/Ubuntu, root or sudo): ffmpeg, flite, sox and chromium (tests), python3-venv, docker.io and mmdebstrap
 	@bash docker/setup-host.sh packages
 
 $(VENV)/.installed: $(REQUIREMENTS) $(NODEPS_REQUIREMENTS) docker/constraints.txt pyproject.toml

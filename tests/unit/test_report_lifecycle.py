@@ -80,3 +80,17 @@ def test_make_report_runs_it_for_job(tmp_path):
                             env=stage_env(tmp_path / "jobs"), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"report: {root / 'report.html'}"
+
+
+def test_it_needs_only_the_standard_library_like_the_container_executor(tmp_path):
+    """``python -S``: no site-packages, so no numpy, soundfile or pysubs2; the SRT is read by hand."""
+    root = build_job(tmp_path / "jobs" / "film-3")
+    code = ("import sys; from host.report import write_report; from pathlib import Path; "
+            "print(write_report(Path(sys.argv[1]))); "
+            "print(sorted(m for m in ('numpy', 'soundfile', 'pysubs2') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-S", "-c", code, str(root)], cwd=REPO_ROOT, capture_output=True, text=True,
+                            env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [str(root / "report.html"), "[]"]
+    page = (root / "report.html").read_text()
+    assert "Hello there, Ana." in page and "track film.es: only vtt, ass files, which need pysubs2 (the venv)" in page
