@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 from host.report import REPORT_FILE, write_report
 from host.report.collect import collect
