@@ -54,5 +54,5 @@ def write_or_warn(job_root: Path, summary: dict[str, Any] | None = None) -> Path
         log.debug("report traceback", exc_info=True)
         log.warning("report.html not written for %s: %s: %s (the job itself is fine; "
                     "make report JOB=%s tries again, LOG_LEVEL=DEBUG shows why)",
-                    job_root, type(err).__name__, str(err)[:200], job_root.name)
+                    job_root, type(err).__name__, " ".join(str(err).split())[:200], job_root.name)
         return None

@@ -40,6 +40,11 @@
         .map(function (t) { return { s: t[0], e: t[1], text: "speaker " + name }; });
       lanes.push(regionLane(name, turns, COLORS[k % COLORS.length]));
     });
+    if (labels.length > 10) { // one lane for the rest, each turn still named
+      var rest = D.speakers.turns.filter(function (t) { return labels.indexOf(t[2]) >= 10; })
+        .map(function (t) { return { s: t[0], e: t[1], text: "speaker " + (D.speakers.names[t[2]] || t[2]) }; });
+      lanes.push(regionLane((labels.length - 10) + " more speakers", rest, "#9e9e9e"));
+    }
   }
   if (D.songs && D.songs.length) {
     lanes.push(regionLane("songs", D.songs.map(function (r) { return { s: r[0], e: r[1], alpha: 0.35 + 0.65 * r[2], text: "song, confidence " + r[2] }; }), "#8e24aa"));
@@ -107,7 +112,8 @@
     var step = steps.filter(function (s) { return s >= target; })[0] || 3600;
     ctx.fillStyle = "#667085"; ctx.font = "11px system-ui, sans-serif"; ctx.textBaseline = "top";
     for (var t = Math.ceil(view.t0 / step) * step; t <= view.t1; t += step) {
-      var px = Math.round(x(t)); ctx.fillRect(px, y + h - 6, 1, 6); ctx.fillText(fmt(t), px + 2, y + 2);
+      var px = Math.round(x(t)), label = fmt(t);
+      ctx.fillRect(px, y + h - 6, 1, 6); ctx.fillText(step >= 1 ? label.replace(/\.000$/, "") : label, px + 2, y + 2);
     }
   }
 

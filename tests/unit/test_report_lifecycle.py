@@ -52,7 +52,7 @@ def test_a_failed_run_that_is_kept_gets_a_report_too(run, capsys):
 
 def test_a_report_that_fails_is_one_warning_and_the_job_still_succeeds(run, capsys, caplog, monkeypatch):
     def broken(job_root, summary=None):
-        raise RuntimeError("disk on fire")
+        raise RuntimeError("disk\non fire")
 
     monkeypatch.setattr(report_module, "write_report", broken)
     folder = run.job.stage_dir("demux")

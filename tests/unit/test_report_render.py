@@ -109,3 +109,12 @@ def test_in_chromium_a_qc_entry_jumps_the_timeline_to_its_cue(tmp_path):
     assert details.startswith("track film.es (es, translation), cue 2: 0:04.000 – 0:06.000")
     assert "&lt;script&gt;" in details and "QC max_chars_per_s: 31.5 (limit 20)" in details
     assert '<tr class="cue bad selected" id="cue-1-2">' in dom
+
+
+def test_in_chromium_a_job_with_nothing_done_yet_still_renders(tmp_path):
+    root = tmp_path / "bare"
+    root.mkdir()
+    (root / "job.json").write_text(json.dumps({"input": {"path": "/m/a.mkv", "name": "a.mkv"}}))
+    dom = dump_dom(write_report(root), tmp_path / "profile")
+    assert 'data-ready="1"' in dom and "no subtitle tracks in this job (yet)" in dom
+    assert '<p id="qc-none">' in dom and "post-ner did not run" in dom
