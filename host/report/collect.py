@@ -93,21 +93,21 @@ def stages(job: Job, summary: dict[str, Any] | None) -> list[dict[str, Any]]:
         lock = read_lock(folder)
         if not status:
             status = "done" if lock else "not run"
-        current = lock is not None and status in ("ran", "fresh", "done")
-        timings = lock.timings if (lock and current) else {}
-        model = {**(lock.fingerprint.model if lock else {}), **(lock.report.get("model") or {} if lock else {})}
+        current = lock if lock is not None and status in ("ran", "fresh", "done") else None  # else an older run's
+        timings = current.timings if current else {}
+        model = {**current.fingerprint.model, **(current.report.get("model") or {})} if current else {}
+        notes = by_name.get(spec.name, {}).get("notes") or (current.report.get("notes", []) if current else [])
+        failed = status.startswith("failed") or outcome.get("status") == "failed"
         rows.append({
             "stage": spec.name,
             "status": status,
             "wall_s": timings.get("wall_s"),
             "cpu_s": timings.get("cpu_s"),
             "peak_rss_mb": timings.get("peak_rss_mb"),
-            "model": {k: v for k, v in model.items() if isinstance(v, (str, int, float, bool)) and v != ""}
-            if current else {},
+            "model": {k: v for k, v in model.items() if isinstance(v, (str, int, float, bool)) and v != ""},
             "reasons": [str(r) for r in outcome.get("reasons", [])] if outcome.get("status") in ("ran", "fresh") else [],
-            "error": str(outcome.get("error") or "") if status.startswith("failed") or outcome.get("status") == "failed" else "",
-            "notes": [str(n) for n in (by_name.get(spec.name, {}).get("notes") or (lock.report.get("notes", []) if lock and current else []))],
-            "device": spec.device,
+            "error": str(outcome.get("error") or "") if failed else "",
+            "notes": [str(n) for n in notes],
         })
     return rows
 
