@@ -14,6 +14,7 @@ file (shared/log.py), so a token never lands in a report.
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def _stage_rows(stages: list[dict[str, Any]]) -> str:
         css = "failed" if status.startswith("failed") else ""
         rows.append(
             f'<tr class="{css}"><td>{_e(s["stage"])}</td>'
-            f'<td class="status-{_e(status.split(" ")[0].replace(" ", "-"))}">{_e(status)}</td>'
+            f'<td class="status-{re.sub(r"[^a-z]+", "-", status.split(" (")[0])}">{_e(status)}</td>'
             f'<td class="num">{_seconds(s["wall_s"])}</td><td class="num">{_seconds(s["cpu_s"])}</td>'
             f'<td class="num">{_seconds(s["peak_rss_mb"], 0)}</td>'
             f'<td class="model" title="{_e(path)}">{_e(model)}{extra}</td></tr>')
