@@ -17,12 +17,12 @@ NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-as
                        docker/requirements-diarization-nodeps.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run-native stage-native lint test test-unit bench eval docs clean-jobs
+.PHONY: help setup system-deps run-native stage-native report lint test test-unit bench eval docs clean-jobs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-system-deps: ## system packages (Debian/Ubuntu, root or sudo): ffmpeg, flite and sox (tests), python3-venv, docker.io and mmdebstrap
+system-deps: ## system packages (Debian/Ubuntu, root or sudo): ffmpeg, flite, sox and chromium (tests), python3-venv, docker.io and mmdebstrap
 	@bash docker/setup-host.sh packages
 
 $(VENV)/.installed: $(REQUIREMENTS) $(NODEPS_REQUIREMENTS) docker/constraints.txt pyproject.toml
@@ -44,6 +44,10 @@ run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT [META
 stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr JOB=<id>
 	@test -n "$$STAGE" -a -n "$$JOB" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
 	@set -f; $(PY) -m "stages.$${STAGE//-/_}" "--job=$$JOB" $$OPTIONS
+
+report: ## write a job's report.html again (every run writes it): JOB=<id>; the venv's python when there is one, else python3
+	@test -n "$$JOB" || { echo 'usage: make report JOB=<job-id>'; exit 2; }
+	@set -f; py="$(PY)"; [ -x "$$py" ] || py="$(PYTHON)"; "$$py" -m host.report "--job=$$JOB"
 
 lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
 	$(VENV)/bin/ruff check .

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host import report
 from host.jobs import create_job
 from shared import graph, joblock
 from shared import log as logging_setup
@@ -216,6 +217,15 @@ def print_summary(summary: dict[str, Any]) -> None:
     out.flush()
 
 
+def write_summary(job: Job, summary: dict[str, Any]) -> None:
+    """``summary.json``, then ``report.html`` (host/report), whose path is printed; a report that
+    cannot be written is one warning line, never a failed job."""
+    atomic_write_json(job.root / SUMMARY_FILE, summary)
+    path = report.write_or_warn(job.root, summary)
+    if path is not None:
+        print(f"report: {path}", flush=True)
+
+
 @dataclass(frozen=True)
 class Finished:
     """How a run ended: its exit status, its summary, and the one-line reason when it failed."""
@@ -252,11 +262,11 @@ def finish_job(run: JobRun, exit_codes: Mapping[str, int | None], *, interrupted
         summary["outputs"] = {}  # what is there is an older run's
     print_summary(summary)
     if not failure and not interrupted:
-        atomic_write_json(run.job.root / SUMMARY_FILE, summary)
+        write_summary(run.job, summary)
         return Finished(0, summary)
     kept = not discard(run)
     if kept:
-        atomic_write_json(run.job.root / SUMMARY_FILE, summary)
+        write_summary(run.job, summary)
     again = f"rerun the same command to finish (finished stages are kept in {run.job.root})"
     if interrupted and (failure is None or failure[1] is None):
         return Finished(130, summary, f"interrupted; {again}" if kept else "interrupted; nothing was kept", kept)

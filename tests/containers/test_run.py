@@ -38,6 +38,8 @@ def test_make_run_cpu_gives_subtitles_and_a_muxed_video(jfk_job, host_dirs):
     summary = json.loads((job / "summary.json").read_text())
     assert summary["profile"] == "cpu"
     assert {s["status"] for s in summary["stages"]} <= {"ran", "skipped"}
+    report = job / "report.html"  # written on the host by the executor's python3 (host/report)
+    assert f"report: {report}" in result.stdout and "fellow Americans" in report.read_text()
     assert sorted(p.name for p in video.parent.iterdir()) == [video.name], "the input folder is read-only"
     project = jobs.project_name(job.name)
     left = subprocess.run(["docker", "ps", "-aq", "--filter", f"label=com.docker.compose.project={project}"],

@@ -74,3 +74,10 @@ def test_container_targets_pass_names_exactly(stub, tmp_path):
         calls = make(stub, "models", ASR_MODEL=name, HF_MODELS=name)
         assert calls == [["-m", "host.containers", "models", f"--model={name}", f"--hf={name}"]]
         assert not marker.exists(), name
+
+
+def test_report_passes_the_job_exactly(stub, tmp_path):
+    marker = tmp_path / "pwned"
+    for name in hostile(marker):
+        assert make(stub, "report", JOB=name) == [["-m", "host.report", f"--job={name}"]], name
+        assert not marker.exists(), name
