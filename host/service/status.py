@@ -34,6 +34,8 @@ def job_status(root: Path, since: float = 0.0) -> dict[str, Any]:
         folder = root / spec.name
         outcome = read_outcome(folder, since=since) or {}
         status = from_summary.get(spec.name) or outcome.get("status")
+        if status is None and summary is not None:
+            status = "not run"  # past the run's --until
         if status is None:
             status = "running" if (folder / STAGING_DIR).is_dir() else "pending"
         lock = read_lock(folder) if status in ("ran", "fresh") else None
@@ -82,9 +84,12 @@ def job_files(root: Path) -> list[str]:
 
 
 def resolve_file(root: Path, name: str) -> Path | None:
-    """``name`` inside the job folder, or None: no ``..``, no hidden part, no symbolic link out."""
+    """``name`` if it is one of the job's outputs (:func:`job_files`: not job.json, not a lock),
+    else None: no ``..``, no hidden part, no symbolic link out of the folder."""
     parts = Path(name).parts
     if not parts or Path(name).is_absolute() or any(p in ("..", "") or p.startswith(".") for p in parts):
+        return None
+    if name not in job_files(root):
         return None
     path = (root / name).resolve()
     if not path.is_relative_to(root.resolve()) or not path.is_file():
