@@ -38,11 +38,12 @@ class Service:
         self.data = root / "data"
         self.library = root / "library"
         self.library.mkdir(parents=True, exist_ok=True)
+        self.jobs.mkdir(exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "service.log"
-        self.env = stage_env(self.jobs, PORT=str(self.port), HOST="127.0.0.1", SERVICE_DATA_DIR=str(self.data),
-                             LIBRARY_ROOT=str(self.library), MAX_UPLOAD_MB="1", SKIP_STAGES=FAST, **env)
+        self.env = stage_env(self.jobs, **{"PORT": str(self.port), "HOST": "127.0.0.1", "SERVICE_DATA_DIR": str(self.data),
+                                           "LIBRARY_ROOT": str(self.library), "MAX_UPLOAD_MB": "1", "SKIP_STAGES": FAST, **env})
         self.env.pop("API_TOKEN", None) if "API_TOKEN" not in env else None
         self.proc: subprocess.Popen | None = None
 
@@ -66,14 +67,14 @@ class Service:
 
     def leftovers(self) -> list[str]:
         """Job folders and stored uploads (a refused request must leave none)."""
-        found = [p.name for p in self.jobs.iterdir()] if self.jobs.is_dir() else []
+        found = [p.name for p in self.jobs.iterdir()]
         uploads = self.data / "uploads"
         return found + ([p.name for p in uploads.iterdir()] if uploads.is_dir() else [])
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
-    svc = Service(tmp_path_factory.mktemp("service")).start()
+    svc = Service(tmp_path_factory.mktemp("service"), MAX_UPLOAD_MB="16").start()
     yield svc
     svc.stop()
 
@@ -263,3 +264,47 @@ def test_watch_folder_real_run_and_restart(tmp_path, eval_data):
     second = watch()  # a restart: nothing to redo
     assert second.returncode == 0 and "subtitling" not in second.stderr
     assert srt.stat().st_mtime_ns == stamp
+
+
+def _looped_pcm(jfk_pcm: bytes, times: int) -> bytes:
+    return jfk_pcm * times
+
+
+def _new_job_folder(service: Service, before: set[str], timeout_s: float = 60) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        new = {p.name for p in service.jobs.iterdir()} - before if service.jobs.is_dir() else set()
+        if new:
+            return new.pop()
+        time.sleep(0.1)
+    raise AssertionError("no job folder appeared")
+
+
+def test_a_leaving_client_does_not_stop_a_shared_job(service, jfk_pcm):
+    """Two clients ask for the same audio: one hangs up, the other still gets its subtitles.
+    A client alone that hangs up stops its job."""
+    import threading
+
+    audio = _looped_pcm(jfk_pcm, 12)  # 132 s
+    params = {"encode": "false", "language": "en", "output": "srt"}
+    before = {p.name for p in service.jobs.iterdir()}
+    answer: dict[str, httpx.Response] = {}
+    stayer = threading.Thread(target=lambda: answer.setdefault("r", httpx.post(
+        f"{service.url}/asr", params=params, files={"audio_file": ("a", audio)}, timeout=300)))
+    stayer.start()
+    job_id = _new_job_folder(service, before)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{service.url}/asr", params=params, files={"audio_file": ("a", audio)}, timeout=1.5)
+    stayer.join(300)
+    assert answer["r"].status_code == 200 and "fellow Americans" in answer["r"].text
+    assert answer["r"].headers["x-job-id"] == job_id
+
+    alone = _looped_pcm(jfk_pcm, 13)
+    before = {p.name for p in service.jobs.iterdir()}
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{service.url}/asr", params=params, files={"audio_file": ("b", alone)}, timeout=3)
+    lone_id = _new_job_folder(service, before)
+    deadline = time.monotonic() + 30
+    while (state := httpx.get(f"{service.url}/jobs/{lone_id}").json().get("state")) != "cancelled":
+        assert time.monotonic() < deadline, state
+        time.sleep(0.3)
