@@ -17,7 +17,7 @@ NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-as
                        docker/requirements-diarization-nodeps.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run-native stage-native lint test test-unit bench eval docs clean-jobs
+.PHONY: help setup system-deps run-native stage-native serve watch lint test test-unit bench eval docs clean-jobs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,6 +44,13 @@ run-native: $(VENV)/.installed ## run the whole pipeline natively on INPUT [META
 stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr JOB=<id>
 	@test -n "$$STAGE" -a -n "$$JOB" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
 	@set -f; $(PY) -m "stages.$${STAGE//-/_}" "--job=$$JOB" $$OPTIONS
+
+serve: $(VENV)/.installed ## the HTTP API on HOST:PORT (127.0.0.1:9000): whisper-asr-webservice's /asr, jobs with status (docs/SERVICE.md)
+	@$(PY) -m host.service
+
+watch: $(VENV)/.installed ## subtitle new media in DIR as it appears: <name>.<lang>.srt beside it [ONCE=1: what is there now] (docs/SERVICE.md)
+	@test -n "$$DIR" || { echo 'usage: make watch DIR=library/'; exit 2; }
+	@$(PY) -m host.service.watch $${ONCE:+--once} -- "$$DIR"
 
 lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
 	$(VENV)/bin/ruff check .
@@ -78,5 +85,6 @@ include docker/compose.mk
 # so neither make nor the shell ever reads it as code. OPTIONS is a list of flags: split on spaces
 # (set -f: no wildcards), nothing else. Paths come last after "--", so a leading "-" is a name.
 USER_VARIABLES := INPUT INPUTS METADATA GLOSSARY JOB JOB_ID STAGE CONFIG OPTIONS PROFILE JOBS \
-                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR
+                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR \
+                  DIR ONCE HOST PORT
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))

@@ -74,3 +74,11 @@ def test_container_targets_pass_names_exactly(stub, tmp_path):
         calls = make(stub, "models", ASR_MODEL=name, HF_MODELS=name)
         assert calls == [["-m", "host.containers", "models", f"--model={name}", f"--hf={name}"]]
         assert not marker.exists(), name
+
+
+def test_watch_passes_the_folder_exactly(stub, tmp_path):
+    marker = tmp_path / "pwned"
+    for name in hostile(marker):
+        assert make(stub, "watch", DIR=name) == [["-m", "host.service.watch", "--", name]], name
+        assert make(stub, "watch", DIR=name, ONCE="1") == [["-m", "host.service.watch", "--once", "--", name]], name
+        assert not marker.exists(), name
