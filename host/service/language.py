@@ -11,6 +11,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from host.service.media import MediaError
 from shared.ffmpeg import FFMPEG
@@ -37,7 +38,7 @@ class LanguageDetector:
         self.model_name = model_name
         self.device = device
         self.compute_type = compute_type
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
     def _loaded(self):

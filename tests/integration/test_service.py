@@ -192,9 +192,9 @@ def test_jobs_api_library_path_status_files(service, eval_data):
     (service.library / "season 1").mkdir(exist_ok=True)
     media = service.library / "season 1" / "jfk.flac"
     media.write_bytes((eval_data / "jfk.flac").read_bytes())
+    metadata = '{"title": "Inaugural Address", "cast": [{"actor": "John F. Kennedy", "character": "President"}]}'
     r = httpx.post(f"{service.url}/jobs", data={"path": "season 1/jfk.flac", "language": "en", "until": "subtitles",
-                                                "metadata": '{"title": "Inaugural Address", "cast": [{"actor": "John F. Kennedy", "character": "President"}]}'},
-                   timeout=60)
+                                                "metadata": metadata}, timeout=60)
     assert r.status_code == 202, r.text
     job_id = r.json()["id"]
     deadline = time.monotonic() + 300
