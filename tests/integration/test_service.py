@@ -219,6 +219,12 @@ def test_cancel_stops_the_runner(service, eval_data):
     job_id = r.json()["id"]
     while httpx.get(f"{service.url}/jobs/{job_id}").json()["state"] == "queued":
         time.sleep(0.2)
+    # MAX_RUNNING_JOBS=1: a second job waits its turn; cancelled there, it never starts
+    (service.library / "next.flac").write_bytes((eval_data / "jfk.flac").read_bytes())
+    waiting = httpx.post(f"{service.url}/jobs", data={"path": "next.flac", "language": "en"}, timeout=60).json()
+    assert httpx.get(f"{service.url}/jobs/{waiting['id']}").json()["state"] == "queued"
+    assert httpx.delete(f"{service.url}/jobs/{waiting['id']}", timeout=60).json()["state"] == "cancelled"
+    assert not (service.jobs / waiting["id"]).exists()
     cancelled = httpx.delete(f"{service.url}/jobs/{job_id}", timeout=60)
     assert cancelled.status_code == 202 and cancelled.json()["state"] == "cancelled"
     assert httpx.delete(f"{service.url}/jobs/{job_id}").status_code == 409
