@@ -314,3 +314,15 @@ def test_a_leaving_client_does_not_stop_a_shared_job(service, jfk_pcm):
     while (state := httpx.get(f"{service.url}/jobs/{lone_id}").json().get("state")) != "cancelled":
         assert time.monotonic() < deadline, state
         time.sleep(0.3)
+
+
+def test_a_failing_job_answers_500_with_the_runners_reason(tmp_path, jfk_pcm):
+    svc = Service(tmp_path, ASR_MODEL="no-such-model").start()
+    try:
+        r = httpx.post(f"{svc.url}/asr", params={"encode": "false", "output": "srt"},
+                       files={"audio_file": ("audio_file", jfk_pcm)}, timeout=300)
+        assert r.status_code == 500
+        assert "failed" in r.json()["detail"] and "stopped at asr" in r.json()["detail"]
+        assert "no-such-model" in r.json()["detail"]
+    finally:
+        svc.stop()
