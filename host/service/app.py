@@ -15,6 +15,7 @@ import shutil
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +116,8 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
             job_request, output, encode = asr_request(dict(request.query_params))
         except RequestError as err:
             raise HTTPException(422, str(err)) from None
-        form = await request.form(max_part_size=64 * 1024)
-        media = await stored(form.get("audio_file"), "audio_file", raw_pcm=not encode)
+        async with request.form(max_part_size=64 * 1024) as form:  # its spooled temporary files closed after
+            media = await stored(form.get("audio_file"), "audio_file", raw_pcm=not encode)
         job_id, state = submit(media.path, media.name, media.sha256, job_request, wait=True)
         while not state.done.is_set():
             if await request.is_disconnected():
@@ -142,55 +143,45 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
             encode = parse_bool("encode", request.query_params.get("encode"), default=True)
         except RequestError as err:
             raise HTTPException(422, str(err)) from None
-        form = await request.form(max_part_size=64 * 1024)
-        upload = form.get("audio_file")
-        if not isinstance(upload, UploadFile):
-            raise HTTPException(422, "audio_file: missing; send the media as the multipart form field 'audio_file'")
-        try:
-            media = await store_upload(_chunks(upload), upload.filename, data_dir / "detect", max_bytes)
+        async with request.form(max_part_size=64 * 1024) as form:
+            upload = form.get("audio_file")
+            if not isinstance(upload, UploadFile):
+                raise HTTPException(422, "audio_file: missing; send the media as the multipart form field 'audio_file'")
             try:
-                detected = await run_in_threadpool(detector.detect, media.path, not encode)
-            finally:
-                remove_upload(media)
-        except MediaError as err:
-            raise HTTPException(err.status, f"audio_file: {err.reason}") from None
-        except PipelineError as err:
-            raise HTTPException(503, logging_setup.mask_secrets(str(err))) from None
+                media = await store_upload(_chunks(upload), upload.filename, data_dir / "detect", max_bytes)
+                try:
+                    detected = await run_in_threadpool(detector.detect, media.path, not encode)
+                finally:
+                    remove_upload(media)
+            except MediaError as err:
+                raise HTTPException(err.status, f"audio_file: {err.reason}") from None
+            except PipelineError as err:
+                raise HTTPException(503, logging_setup.mask_secrets(str(err))) from None
         return JSONResponse(detected.to_json())
 
     @app.post("/jobs", status_code=202, summary="a job for long work: the media (upload or library path) and options")
     async def create(request: Request) -> JSONResponse:
-        form = await request.form(max_part_size=1 << 20)
-        upload, path = form.get("file"), form.get("path")
-        try:
-            job_request = JobRequest(
-                task=parse_choice("task", _text(form, "task"), TASKS, "transcribe"),
-                language=parse_language("language", _text(form, "language")),
-                initial_prompt=(_text(form, "initial_prompt") or "").strip()[:2000],
-                diarize=parse_bool("diarize", _text(form, "diarize")),
-                min_speakers=parse_int("min_speakers", _text(form, "min_speakers"), 0, 64),
-                max_speakers=parse_int("max_speakers", _text(form, "max_speakers"), 0, 64),
-                target_languages=tuple(parse_language("target_languages", code)
-                                       for code in (_text(form, "target_languages") or "").split(",") if code.strip()),
-                until=parse_choice("until", _text(form, "until"), UNTIL, "mux"),
-            )
-        except RequestError as err:
-            raise HTTPException(422, str(err)) from None
-        if isinstance(upload, UploadFile) == isinstance(path, str):
-            raise HTTPException(422, "send either a media upload (form field 'file') or a 'path' under the library, not both")
-        extras, extra_args = await _extras(form, data_dir)
-        job_request = JobRequest(**{**job_request.__dict__, "extras_sha256": extras})
-        if isinstance(path, str):
+        async with request.form(max_part_size=1 << 20) as form:
+            upload, path = form.get("file"), form.get("path")
             try:
-                media_path = library_file(path, options.library_root)
-                await run_in_threadpool(check_media, media_path)
-                sha = await run_in_threadpool(_sha256, media_path)
-            except MediaError as err:
-                raise HTTPException(err.status, f"path: {err.reason}") from None
-            name = media_path.name
-        else:
-            media = await stored(upload, "file")
-            media_path, name, sha = media.path, media.name, media.sha256
+                job_request = _job_request(form)
+            except RequestError as err:
+                raise HTTPException(422, str(err)) from None
+            if isinstance(upload, UploadFile) == isinstance(path, str):
+                raise HTTPException(422, "send either a media upload (form field 'file') or a 'path' under the library, not both")
+            extras, extra_args = await _extras(form, data_dir)
+            job_request = replace(job_request, extras_sha256=extras)
+            if isinstance(path, str):
+                try:
+                    media_path = library_file(path, options.library_root)
+                    await run_in_threadpool(check_media, media_path)
+                    sha = await run_in_threadpool(_sha256, media_path)
+                except MediaError as err:
+                    raise HTTPException(err.status, f"path: {err.reason}") from None
+                name = media_path.name
+            else:
+                media = await stored(upload, "file")
+                media_path, name, sha = media.path, media.name, media.sha256
         job_id, state = submit(media_path, name, sha, job_request, extra_args, pin=True)
         return JSONResponse({"id": job_id, "state": state.state, "status_url": f"/jobs/{job_id}",
                              "options": job_request.to_json()}, status_code=202)
@@ -229,6 +220,21 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
         return JSONResponse({"id": job_id, "state": state.state}, status_code=202)
 
     return app
+
+
+def _job_request(form: Any) -> JobRequest:
+    """The options of ``POST /jobs`` (form fields); RequestError names a bad one."""
+    targets = (_text(form, "target_languages") or "").split(",")
+    return JobRequest(
+        task=parse_choice("task", _text(form, "task"), TASKS, "transcribe"),
+        language=parse_language("language", _text(form, "language")),
+        initial_prompt=(_text(form, "initial_prompt") or "").strip()[:2000],
+        diarize=parse_bool("diarize", _text(form, "diarize")),
+        min_speakers=parse_int("min_speakers", _text(form, "min_speakers"), 0, 64),
+        max_speakers=parse_int("max_speakers", _text(form, "max_speakers"), 0, 64),
+        target_languages=tuple(parse_language("target_languages", code) for code in targets if code.strip()),
+        until=parse_choice("until", _text(form, "until"), UNTIL, "mux"),
+    )
 
 
 def _bearer(token: str):

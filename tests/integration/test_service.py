@@ -326,3 +326,20 @@ def test_a_failing_job_answers_500_with_the_runners_reason(tmp_path, jfk_pcm):
         assert "no-such-model" in r.json()["detail"]
     finally:
         svc.stop()
+
+
+def test_the_service_watches_a_folder_too(tmp_path, eval_data):
+    """WATCH_DIR: the service subtitles what appears there, beside the API."""
+    library = tmp_path / "watched"
+    library.mkdir()
+    svc = Service(tmp_path, WATCH_DIR=str(library), WATCH_STABLE_S="1", WATCH_POLL_INTERVAL_S="0.5").start()
+    try:
+        (library / "new.flac").write_bytes((eval_data / "jfk.flac").read_bytes())
+        srt = library / "new.en.srt"
+        deadline = time.monotonic() + 240
+        while not srt.exists():
+            assert time.monotonic() < deadline and svc.proc.poll() is None, svc.log.read_text()
+            time.sleep(0.5)
+        assert "fellow Americans" in srt.read_text()
+    finally:
+        svc.stop()
