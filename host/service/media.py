@@ -129,17 +129,17 @@ def library_file(relative: str, library_root: str) -> Path:
     if not library_root:
         raise MediaError(403, "this service reads no library paths (LIBRARY_ROOT is not set); upload the file instead")
     root = Path(library_root).expanduser().resolve()
-    given = Path(relative)
-    if given.is_absolute():
-        try:
-            given = given.relative_to(root)
-        except ValueError:
-            raise MediaError(403, f"{relative!r} is outside the library; give a path under LIBRARY_ROOT") from None
+    given = Path(relative).expanduser()
     if ".." in given.parts:
         raise MediaError(403, f"{relative!r} leaves the library ('..'); give a path under LIBRARY_ROOT")
-    path = (root / given).resolve()
-    if not path.is_relative_to(root):
-        raise MediaError(403, f"{relative!r} leads outside the library (a symbolic link); give a path under LIBRARY_ROOT")
+    if given.is_absolute():
+        path = given.resolve()
+        if not path.is_relative_to(root):
+            raise MediaError(403, f"{relative!r} is outside the library; give a path under LIBRARY_ROOT")
+    else:
+        path = (root / given).resolve()
+        if not path.is_relative_to(root):
+            raise MediaError(403, f"{relative!r} leads outside the library (a symbolic link); give a path under LIBRARY_ROOT")
     if not path.is_file():
         raise MediaError(404, f"no file {relative!r} in the library")
     return path
