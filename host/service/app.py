@@ -81,6 +81,8 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
         stop.set()
         if own_executor:
             runner.close()
+        if thread is not None:  # it waits for its cancelled job, then stops without marking the file failed
+            thread.join(timeout=30)
 
     app = FastAPI(title="whisperx-pipeline", summary="Subtitles for films and episodes (docs/SERVICE.md)",
                   lifespan=lifespan, dependencies=[Depends(_bearer(options.api_token))])

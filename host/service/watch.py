@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from host.service.executor import DONE, Executor, NativeExecutor, Submission
+from host.service.executor import CANCELLED, DONE, Executor, NativeExecutor, Submission
 from host.service.options import WatchOptions, watch_options
 from host.service.request import JobRequest, job_id_for
 from host.service.status import subtitle_file
@@ -121,7 +121,8 @@ class Watcher:
     # --- doing it ------------------------------------------------------------------------
 
     def subtitle(self, media: Path) -> bool:
-        """Run the job of one file and write its SRT beside it; False (recorded) when it failed."""
+        """Run the job of one file and write its SRT beside it; False when it failed (recorded:
+        not tried again until the file changes) or was cancelled (not recorded)."""
         request = JobRequest(language=self.options.language, until="subtitles", diarize=self.options.diarize)
         stat = media.stat()
         job_id = job_id_for(media.name, sha256_file(media), request)
@@ -131,6 +132,10 @@ class Watcher:
             state = self.executor.submit(Submission(job_id, media, tuple(request.runner_args())), pin=True, again=True)
         state.done.wait()
         found = subtitle_file(self.jobs_dir / job_id, "srt") if state.state == DONE else None
+        if state.state == CANCELLED:  # the service stopped, or a client cancelled: not the file's fault
+            log.info("watch: %s: job %s cancelled; taken again on the next look", media.name, job_id)
+            self._seen.pop(media, None)
+            return False
         if found is None:
             reason = state.error or f"job {state.state} without an SRT"
             log.warning("watch: %s failed: %s (tried again when the file changes)", media.name, reason)

@@ -343,3 +343,19 @@ def test_the_service_watches_a_folder_too(tmp_path, eval_data):
         assert "fellow Americans" in srt.read_text()
     finally:
         svc.stop()
+
+
+def test_a_service_stopped_mid_job_does_not_mark_the_file_failed(tmp_path, eval_data):
+    library = tmp_path / "watched"
+    library.mkdir()
+    make_media(library / "long.wav", "-i", str(eval_data / "jfk.flac"), "-af", "aloop=loop=30:size=2e+06", "-t", "300")
+    svc = Service(tmp_path, WATCH_DIR=str(library), WATCH_STABLE_S="0.5", WATCH_POLL_INTERVAL_S="0.5").start()
+    try:
+        _new_job_folder(svc, set())
+        time.sleep(1)
+    finally:
+        svc.stop()
+    assert svc.proc.returncode is not None
+    assert not (library / "long.en.srt").exists()
+    assert not (library / ".whisperx-watch.json").exists(), (library / ".whisperx-watch.json").read_text()
+    assert "cancelled; taken again" in svc.log.read_text()
