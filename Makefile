@@ -11,13 +11,13 @@ export JOBS_DIR
 REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
                 docker/requirements-models.txt docker/requirements-ml.txt docker/requirements-ner.txt \
                 docker/requirements-translation.txt docker/requirements-lyrics.txt \
-                docker/requirements-subtitles.txt docker/requirements-dev.txt
+                docker/requirements-subtitles.txt docker/requirements-service.txt docker/requirements-dev.txt
 # installed with --no-deps (each file says why)
 NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-asr-nodeps.txt \
                        docker/requirements-diarization-nodeps.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-deps run-native stage-native report lint test test-unit bench eval docs clean-jobs
+.PHONY: help setup system-deps run-native stage-native report serve watch lint test test-unit bench eval docs clean-jobs
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -48,6 +48,13 @@ stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr
 report: ## write a job's report.html again (every run writes it): JOB=<id>; the venv's python when there is one, else python3
 	@test -n "$$JOB" || { echo 'usage: make report JOB=<job-id>'; exit 2; }
 	@set -f; py="$(PY)"; [ -x "$$py" ] || py="$(PYTHON)"; "$$py" -m host.report "--job=$$JOB"
+
+serve: $(VENV)/.installed ## the HTTP API on HOST:PORT (127.0.0.1:9000): whisper-asr-webservice's /asr, jobs with status (docs/SERVICE.md)
+	@$(PY) -m host.service
+
+watch: $(VENV)/.installed ## subtitle new media in DIR as it appears: <name>.<lang>.srt beside it [ONCE=1: what is there now] (docs/SERVICE.md)
+	@test -n "$$DIR" || { echo 'usage: make watch DIR=library/'; exit 2; }
+	@$(PY) -m host.service.watch $${ONCE:+--once} -- "$$DIR"
 
 lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
 	$(VENV)/bin/ruff check .
@@ -82,5 +89,6 @@ include docker/compose.mk
 # so neither make nor the shell ever reads it as code. OPTIONS is a list of flags: split on spaces
 # (set -f: no wildcards), nothing else. Paths come last after "--", so a leading "-" is a name.
 USER_VARIABLES := INPUT INPUTS METADATA GLOSSARY JOB JOB_ID STAGE CONFIG OPTIONS PROFILE JOBS \
-                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR
+                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR \
+                  DIR ONCE HOST PORT
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))

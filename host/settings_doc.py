@@ -36,8 +36,15 @@ def rewrite_readme_table(readme: str, table: str) -> str:
     return readme[:start] + table + "\n" + readme[end:]
 
 
+def documented_options() -> dict[str, type]:
+    """Every options class the README's table shows: the stages' (graph order), then the service's."""
+    from host.service.options import ServiceOptions, WatchOptions
+
+    return {**graph.options_by_stage(), "service": ServiceOptions, "watch": WatchOptions}
+
+
 def main(argv: list[str]) -> int:
-    generated = settings_table(graph.options_by_stage())
+    generated = settings_table(documented_options())
     if argv:
         target = Path(argv[0])
         target.write_text(rewrite_readme_table(target.read_text(), generated))

@@ -81,3 +81,11 @@ def test_report_passes_the_job_exactly(stub, tmp_path):
     for name in hostile(marker):
         assert make(stub, "report", JOB=name) == [["-m", "host.report", f"--job={name}"]], name
         assert not marker.exists(), name
+
+
+def test_watch_passes_the_folder_exactly(stub, tmp_path):
+    marker = tmp_path / "pwned"
+    for name in hostile(marker):
+        assert make(stub, "watch", DIR=name) == [["-m", "host.service.watch", "--", name]], name
+        assert make(stub, "watch", DIR=name, ONCE="1") == [["-m", "host.service.watch", "--once", "--", name]], name
+        assert not marker.exists(), name
