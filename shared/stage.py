@@ -17,7 +17,6 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import shutil
 import sys
 import time
@@ -46,6 +45,7 @@ from shared.lock import (
     write_outcome,
 )
 from shared.offline import apply_offline_environment
+from shared.peakmem import peak_rss_mb as measure_peak_rss_mb
 from shared.progress import ProgressHook, TerminalProgress, no_progress
 from shared.sources import code_hash
 
@@ -187,8 +187,7 @@ def _execute(spec: graph.StageSpec, job: Job, options: Any, run_fn: RunFn, model
         raise
     _publish(staging, stage_dir)
     wall_s = time.perf_counter() - t0
-    # the stage's own process or its largest child (ffmpeg), whichever peaked higher
-    peak_rss_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    peak_rss_mb = measure_peak_rss_mb()  # this process's own (not the runner's) or its largest child's
     timings = {"started_at": round(started_at, 3), "wall_s": round(wall_s, 3),
                "cpu_s": round(time.process_time() - cpu0, 3), "peak_rss_mb": round(peak_rss_mb, 1)}
     write_lock(stage_dir, Lock(spec.name, fp, output_hashes(stage_dir), timings, dataclasses.asdict(report)))
