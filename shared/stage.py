@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -270,9 +271,19 @@ def _failed(job: Job | None, stage_name: str, reason: str, code: int) -> int:
     return code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the stage is, so it cleans up (``.partial/``) and says why it stopped."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback."""
+    """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback.
+    SIGTERM (an executor stopping the run) ends it like Ctrl-C: no lock, the reason recorded, 143."""
     logging_setup.configure()
+    signal.signal(signal.SIGTERM, _terminate)
     apply_offline_environment()
     spec = graph.stage(stage_name)
     args = build_parser(spec).parse_args(argv)
@@ -292,6 +303,8 @@ def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | No
         outcome = execute(spec, job, options, run_fn, model_fn, force, TerminalProgress(spec.name), skip)
     except PipelineError as err:
         return _failed(job, stage_name, f"{stage_name}: {logging_setup.mask_secrets(str(err))}", err.exit_code)
+    except Terminated:
+        return _failed(job, stage_name, f"{stage_name}: stopped by SIGTERM; rerun to finish (completed stages are kept)", 143)
     except KeyboardInterrupt:
         return _failed(job, stage_name, f"{stage_name}: interrupted; rerun to finish (completed stages are kept)", 130)
     except Exception as err:  # a bug: still one line, the traceback only on request

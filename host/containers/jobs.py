@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ from typing import Any
 from host import lifecycle
 from host.containers.cli import Fail, docker, quiet, run, say
 from host.containers.images import PROFILES, REPO_ROOT, ca_bundle, ensure_images, helpers, image_prefix, image_tag, stage_image
+from host.stopping import GRACE_S, ProcessGroups, SignalLatch, Stopped, exit_status
 from shared import graph, joblock
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
@@ -133,6 +136,21 @@ def last_error(log_path: Path) -> str:
     return ""
 
 
+def stop_project(base: list[str], env: dict[str, str]) -> None:
+    """Stop every container of the job's compose project (SIGTERM, SIGKILL after the grace period):
+    the executor is being stopped, and no stage may outlive its job lock."""
+    quiet([*base, "stop", "--timeout", str(int(GRACE_S))], env=env)
+    quiet([*base, "kill"], env=env)  # anything that ignored it
+
+
+def container_codes(codes: dict[str, int | None], signum: int | None) -> dict[str, int | None]:
+    """Exit codes as the lifecycle reads them: a container that exited 137 (128 + SIGKILL; the
+    out-of-memory killer's mark) while nobody stopped the run is one killed by SIGKILL (-9)."""
+    if signum is not None:
+        return codes
+    return {name: -signal.SIGKILL if code == 128 + signal.SIGKILL else code for name, code in codes.items()}
+
+
 def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Path | None = None,
             metadata: Path | None = None, glossary: Path | None = None, force: list[str] = (),
             from_stage: str | None = None, until: str | None = None, skip: list[str] = (),
@@ -161,23 +179,28 @@ def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Pat
     listed = helpers(services) + services  # the models seeder first, when a stage that runs loads a Whisper model
     logs = job.root / "logs"
     interrupted = False
-    run_.start()
-    try:
-        # The services listed, with --no-deps: compose would otherwise create a switched-off
-        # stage too (an optional dependency), whose image need not exist. Among the listed
-        # services depends_on still orders the run and stops it at a failure.
-        run([*base, "up", "--no-build", "--no-color", "--no-deps", *listed], env=env)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        codes = exit_codes(base, env, listed)
-        save_logs(base, env, [name for name in listed if codes[name] is not None], logs)
-        quiet([*base, "down", "--remove-orphans", "--timeout", "5"], env=env)
-    finished = lifecycle.finish_job(run_, codes, interrupted=interrupted,
-                                    reasons={name: last_error(logs / f"{name}.log") for name in listed},
-                                    log_of=lambda name: logs / f"{name}.log", extra={"profile": profile})
-    if run_.lock:
-        run_.lock.release()  # a batch runs many jobs in one process: each lets its job go when done
+    latch = SignalLatch()
+    with latch.installed():  # SIGTERM/SIGINT: the containers are stopped before the job lock goes
+        run_.start()
+        try:
+            # The services listed, with --no-deps: compose would otherwise create a switched-off
+            # stage too (an optional dependency), whose image need not exist. Among the listed
+            # services depends_on still orders the run and stops it at a failure.
+            with latch.raising():
+                run([*base, "up", "--no-build", "--no-color", "--no-deps", *listed], env=env)
+        except (KeyboardInterrupt, Stopped):
+            interrupted = True
+        finally:
+            if interrupted:
+                stop_project(base, env)
+            codes = container_codes(exit_codes(base, env, listed), latch.signum)
+            save_logs(base, env, [name for name in listed if codes[name] is not None], logs)
+            quiet([*base, "down", "--remove-orphans", "--timeout", "5"], env=env)
+        finished = lifecycle.finish_job(run_, codes, interrupted=interrupted, signum=latch.signum,
+                                        reasons={name: last_error(logs / f"{name}.log") for name in listed},
+                                        log_of=lambda name: logs / f"{name}.log", extra={"profile": profile})
+        if run_.lock:
+            run_.lock.release()  # a batch runs many jobs in one process: each lets its job go when done
     if finished.error:
         raise Fail(finished.error, finished.exit_code, job.id)
     return {"input": str(media), "job": job.id, "folder": str(job.root), "profile": profile,
@@ -223,8 +246,11 @@ def batch(items: list[str], profile: str, workers: int) -> int:
         cmd = [sys.executable, "-m", "host.containers", "run", str(media), "--profile", profile,
                "--no-build", "--result-json", str(result_path)]
         with open(log_path, "w") as out:
-            code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT,
-                                  check=False).returncode
+            code = groups.run(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
+        if code is None:  # the batch was stopped before this input started
+            return {"input": str(media), "exit_code": 128 + (groups.signum or 0), "log": "", "wall_s": 0.0,
+                    "error": "not started: the batch was stopped"}
+        code = exit_status(code)
         record = read_json(result_path) if result_path.is_file() else {}
         record.update({"input": str(media), "exit_code": code, "log": str(log_path),
                        "wall_s": round(time.perf_counter() - started, 1)})
@@ -232,7 +258,10 @@ def batch(items: list[str], profile: str, workers: int) -> int:
             say(f"{'done' if code == 0 else 'FAILED'} {media} ({record['wall_s']} s)")
         return record
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    # each input's run in its own process group; SIGTERM/SIGINT reach every one of them, and each
+    # stops its containers and releases its job (no SIGKILL from here: that would orphan containers)
+    groups = ProcessGroups(grace_s=math.inf)
+    with groups.forwarding(), concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(lambda args: one(*args), enumerate(inputs, 1)))
     print_batch_table(results)
     atomic_write_json(logs / "summary.json", results)
