@@ -57,15 +57,32 @@ def project_name(job_id: str) -> str:
 
 
 def container_user() -> tuple[int, int]:
-    """Who the stage containers run as: the host user, or uid 1000 when that is root."""
-    if os.geteuid() == 0:
+    """Who the stage containers run as: PIPELINE_UID/PIPELINE_GID when set (the user's choice);
+    else the host user; when that is root, the owner of an existing model cache (unless root
+    owns it), else uid 1000. Never root (Fail)."""
+    chosen = os.environ.get("PIPELINE_UID", "").strip()
+    if chosen:
+        try:
+            uid = int(chosen)
+            gid = int(os.environ.get("PIPELINE_GID", "").strip() or uid)
+        except ValueError:
+            raise Fail(f"PIPELINE_UID/PIPELINE_GID must be numbers, not {chosen!r}", 2) from None
+        if uid == 0 or gid == 0:
+            raise Fail("PIPELINE_UID/PIPELINE_GID 0: stage containers never run as root; give another uid", 2)
+        return uid, gid
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    try:
+        st = model_cache_dir().stat()
+    except OSError:
         return CONTAINER_UID, CONTAINER_UID
-    return os.getuid(), os.getgid()
+    return (st.st_uid, st.st_gid) if st.st_uid != 0 and st.st_gid != 0 else (CONTAINER_UID, CONTAINER_UID)
 
 
 def make_writable(paths: list[Path], uid: int, gid: int) -> None:
-    """Bind-mounted folders must belong to the container user before it writes there.
-    Only root needs to (and can) hand them over; anyone else already owns them."""
+    """Job folders (this executor made them) must belong to the container user before it writes
+    there. Only root needs to (and can) hand them over; anyone else already owns them. Never
+    for the model cache: see :func:`prepare_cache`."""
     for top in paths:
         top.mkdir(parents=True, exist_ok=True)
         if os.geteuid() != 0:
@@ -76,6 +93,24 @@ def make_writable(paths: list[Path], uid: int, gid: int) -> None:
                 st = path.lstat()
                 if (st.st_uid, st.st_gid) != (uid, gid):
                     os.lchown(path, uid, gid)
+
+
+def prepare_cache(cache: Path, uid: int, gid: int) -> None:
+    """The model cache for containers running as ``uid``: made when missing (root hands the new,
+    empty folder to ``uid``), never chowned when it exists (it may be shared with other tools
+    or users); one line when ``uid`` cannot write it (the models service seeds it)."""
+    if not cache.exists():
+        cache.mkdir(parents=True)
+        if os.geteuid() == 0:
+            os.chown(cache, uid, gid)
+        return
+    st = cache.stat()
+    writable = (st.st_uid == uid and st.st_mode & 0o200) or (st.st_gid == gid and st.st_mode & 0o020) or st.st_mode & 0o002
+    if not writable:
+        raise Fail(
+            f"the model cache {cache} belongs to uid {st.st_uid} and the containers run as uid {uid}, who cannot "
+            f"write it: run with PIPELINE_UID={st.st_uid} PIPELINE_GID={st.st_gid}, or give uid {uid} write access "
+            "yourself (it is never chowned for you)", 2)
 
 
 def jobs_dir() -> Path:
@@ -173,7 +208,8 @@ def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Pat
             err.job = job.id
             raise
     uid, gid = container_user()
-    make_writable([job.root, model_cache_dir()], uid, gid)
+    make_writable([job.root], uid, gid)
+    prepare_cache(model_cache_dir(), uid, gid)
     env = compose_env(job, run_.skip, run_.forced, run_.lock.token if run_.lock else "")
     base = compose_base(profile, project_name(job.id))
     listed = helpers(services) + services  # the models seeder first, when a stage that runs loads a Whisper model
@@ -295,7 +331,8 @@ def run_stage(stage: str, job_id: str, profile: str, flags: list[str]) -> int:
     ensure_images(profile, [spec.name], tools=False)
     job = Job.open(job_id, jobs_dir())
     uid, gid = container_user()
-    make_writable([job.root, model_cache_dir()], uid, gid)
+    make_writable([job.root], uid, gid)
+    prepare_cache(model_cache_dir(), uid, gid)
     env = compose_env(job)
     base = compose_base(profile, project_name(job.id))
     for helper in helpers([spec.name]):  # the embedded models into the cache first
@@ -313,7 +350,8 @@ def shell(stage: str, job_id: str | None, profile: str) -> int:
         base = compose_base(profile, project_name(job.id))
         return run([*base, "run", "--rm", "--no-deps", "--entrypoint", "bash", spec.name], env=compose_env(job))
     uid, gid = container_user()
-    make_writable([jobs_dir(), model_cache_dir()], uid, gid)
+    jobs_dir().mkdir(parents=True, exist_ok=True)
+    prepare_cache(model_cache_dir(), uid, gid)
     image = stage_image(spec, profile).ref(image_prefix(), image_tag())
     tty = ["-it"] if sys.stdin.isatty() else ["-i"]
     return run([*docker(), "run", "--rm", *tty, "--user", f"{uid}:{gid}", "--network", "none", "-e", "HOME=/tmp",
@@ -364,7 +402,7 @@ def download_models(model: str | None, profile: str, extra_repos: list[str] | No
     image = stage_image(graph.stage("asr"), profile).ref(image_prefix(), image_tag())
     cache = model_cache_dir()
     uid, gid = container_user()
-    make_writable([cache], uid, gid)
+    prepare_cache(cache, uid, gid)
     base = [*docker(), "run", "--rm", "--user", f"{uid}:{gid}", "-e", "HOME=/tmp", "-e", "HF_HUB_OFFLINE=0",
             "-e", "HF_TOKEN", "-e", "HF_ENDPOINT", "-v", f"{cache}:/shared-model-and-cache",
             "-v", f"{REPO_ROOT / 'docker' / 'download_model.py'}:/opt/tools/download_model.py:ro"]

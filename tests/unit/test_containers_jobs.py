@@ -106,3 +106,59 @@ def test_an_oom_killed_container_is_named_in_the_error(media, monkeypatch):
         jobs.run_job(media, "cpu", until="demux", build=False)
     assert "demux was killed by SIGKILL — out of memory?" in str(failed.value)
     assert failed.value.code == 137
+
+
+# --- whose files: the model cache is never chowned --------------------------------------------------
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="only root can give files to another uid")
+
+
+def test_the_containers_run_as_the_uid_the_user_chose(monkeypatch):
+    monkeypatch.setenv("PIPELINE_UID", "2345")
+    monkeypatch.setenv("PIPELINE_GID", "2346")
+    assert jobs.container_user() == (2345, 2346)
+    monkeypatch.setenv("PIPELINE_UID", "0")
+    with pytest.raises(Fail, match="never run as root"):
+        jobs.container_user()
+
+
+@root_only
+def test_root_runs_the_containers_as_the_owner_of_an_existing_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("PIPELINE_UID", raising=False)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MODEL_CACHE", str(cache))
+    assert jobs.container_user() == (jobs.CONTAINER_UID, jobs.CONTAINER_UID)  # none yet
+    cache.mkdir()
+    os.chown(cache, 4242, 4243)
+    assert jobs.container_user() == (4242, 4243)
+
+
+@root_only
+def test_an_existing_cache_is_never_chowned(tmp_path):
+    cache = tmp_path / "cache"
+    (cache / "huggingface").mkdir(parents=True)
+    for path in (cache, cache / "huggingface"):
+        os.chown(path, 4242, 4242)
+        path.chmod(0o755)
+    with pytest.raises(Fail, match="PIPELINE_UID=4242"):
+        jobs.prepare_cache(cache, 1000, 1000)
+    assert {p.stat().st_uid for p in (cache, cache / "huggingface")} == {4242}
+    jobs.prepare_cache(cache, 4242, 4242)  # its owner writes it: nothing to do
+    fresh = tmp_path / "fresh"
+    jobs.prepare_cache(fresh, 1000, 1000)  # a cache made now is the containers' own
+    assert (fresh.stat().st_uid, fresh.stat().st_gid) == (1000, 1000)
+
+
+@root_only
+def test_a_job_run_leaves_the_owner_of_the_cache_as_it_was(media, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    (cache / "embedded").mkdir(parents=True)
+    for path in (cache, cache / "embedded"):
+        os.chown(path, 4242, 4242)
+    cache.chmod(0o777)
+    monkeypatch.setenv("PIPELINE_UID", "1000")
+    install(monkeypatch, FakeCompose(None, exit_codes={"demux": 0}))
+    jobs.run_job(media, "cpu", until="demux", build=False)
+    assert {p.stat().st_uid for p in (cache, cache / "embedded")} == {4242}
+    (root,) = (tmp_path / "jobs").iterdir()
+    assert root.stat().st_uid == 1000  # the job folder is the containers' to write
