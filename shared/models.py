@@ -207,7 +207,9 @@ def _verified_copy(name: str, revision: str, report: bool = False) -> ResolvedMo
             if report:
                 log.warning("the seeded %s model in %s is damaged (%s): copying it again", name, folder, damage)
             return None
-        _verified.add(_stat_key(folder, marker))
+        verified = _stat_key(folder, marker)
+        if verified is not None:
+            _verified.add(verified)
     return ResolvedModel(name, str(folder), "embedded", revision)
 
 
@@ -269,7 +271,9 @@ def seed_whisper(name: str) -> ResolvedModel | None:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _verified.add(_stat_key(target, _read_marker(target) or {"files": {}}))
+        verified = _stat_key(target, _read_marker(target) or {"files": {}})
+        if verified is not None:
+            _verified.add(verified)
     return ResolvedModel(name, str(target), "embedded", revision)
 
 
