@@ -219,7 +219,8 @@ def _seed_lock(embedded: Path) -> Iterator[None]:
     three jobs started at once on a fresh cache copy each model once; the others wait, then
     find the copy in place."""
     embedded.mkdir(parents=True, exist_ok=True)
-    fd = os.open(embedded / SEED_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    # read-only is enough for flock, and opens a lock file another user made (a native run as root)
+    fd = os.open(embedded / SEED_LOCK, os.O_RDONLY | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

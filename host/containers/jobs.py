@@ -107,10 +107,10 @@ def prepare_cache(cache: Path, uid: int, gid: int) -> None:
     st = cache.stat()
     writable = (st.st_uid == uid and st.st_mode & 0o200) or (st.st_gid == gid and st.st_mode & 0o020) or st.st_mode & 0o002
     if not writable:
-        raise Fail(
-            f"the model cache {cache} belongs to uid {st.st_uid} and the containers run as uid {uid}, who cannot "
-            f"write it: run with PIPELINE_UID={st.st_uid} PIPELINE_GID={st.st_gid}, or give uid {uid} write access "
-            "yourself (it is never chowned for you)", 2)
+        owner = f"run with PIPELINE_UID={st.st_uid} PIPELINE_GID={st.st_gid}, or " if st.st_uid != 0 else ""
+        raise Fail(f"the model cache {cache} belongs to uid {st.st_uid} and the containers run as uid {uid}, who "
+                   f"cannot write it: {owner}give uid {uid} write access yourself (chown -R {uid}:{gid} {cache}; "
+                   "it is never chowned for you)", 2)
 
 
 def jobs_dir() -> Path:

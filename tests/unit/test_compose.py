@@ -455,6 +455,7 @@ def test_models_passes_the_token_by_name_only(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setenv("HF_TOKEN", secret)
     monkeypatch.setenv("MODEL_CACHE", str(tmp_path))
+    tmp_path.chmod(0o777)  # the container user writes it (it is never chowned: test_containers_jobs.py)
     monkeypatch.setattr(jobs, "ensure_images", lambda *a, **k: {})
     monkeypatch.setattr(jobs, "ca_bundle", lambda: None)
     monkeypatch.setattr(jobs, "run", lambda cmd, **kw: calls.append(cmd) or 0)
@@ -478,7 +479,7 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
     monkeypatch.setattr(jobs, "ensure_images", lambda *a, **k: {})
     running, peak, lock = [0], [0], threading.Lock()
 
-    def fake_run(cmd, **kwargs):
+    def fake_run(groups, cmd, **kwargs):  # each input's run, in its own process group
         assert cmd[1:4] == ["-m", "host.containers", "run"]
         media = Path(cmd[4])
         result = Path(cmd[cmd.index("--result-json") + 1])
@@ -491,9 +492,9 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
         failed = media.name == "in1.mp4"
         result.write_text(json.dumps({"error": "stopped at demux: not media\n  more", "exit_code": 2, "job": "in1-x"}
                                      if failed else {"job": media.stem + "-x", "outputs": {"subtitles": ["/j/a.en.srt"]}}))
-        return type("R", (), {"returncode": 2 if failed else 0})()
+        return 2 if failed else 0
 
-    monkeypatch.setattr(jobs.subprocess, "run", fake_run)
+    monkeypatch.setattr(jobs.ProcessGroups, "run", fake_run)
     assert jobs.batch(inputs, "cpu", workers=2) == 1
     assert peak[0] == 2
     out = capsys.readouterr().out
