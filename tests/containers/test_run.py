@@ -112,3 +112,47 @@ def test_a_broken_input_fails_with_the_stages_reason(cpu_images, host_dirs):
     for job in host_dirs["jobs"].glob("broken-*"):  # stages independent of demux (pre-ner) may have finished
         assert not (job / "demux" / "lock.json").exists()
         assert not (job / "subtitles").exists() and not (job / "mux").exists()
+
+
+def test_sigterm_stops_the_containers_before_the_job_lock_goes(docker_ready, host_dirs, eval_data):
+    """make run stopped with SIGTERM while asr runs: its compose project is stopped and removed, the
+    summary says so, the exit status is 143 (images as they are: --no-build)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from tests.conftest import REPO_ROOT
+
+    media = host_dirs["media"] / "speech.flac"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-stream_loop", "11", "-i", str(eval_data / "jfk.flac"),
+                    "-c:a", "flac", str(media)], check=True, timeout=120)
+    env = {**os.environ, "EXECUTOR": "containers", "SKIP_STAGES": "pre-ner"}
+    proc = subprocess.Popen([sys.executable, "-m", "host.containers", "run", "--profile", "cpu", "--no-build", "--until", "asr",
+                             "--", str(media)], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+    def containers(project: str, service: str | None = None) -> list[str]:
+        """The project's containers (running or not), or its running ``service``."""
+        filters = ["--filter", f"label=com.docker.compose.project={project}"]
+        filters += ["--filter", f"label=com.docker.compose.service={service}"] if service else ["-a"]
+        return subprocess.run(["docker", "ps", "-q", *filters], capture_output=True, text=True, check=True).stdout.split()
+
+    deadline = time.monotonic() + 300
+    project = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        folders = [p for p in host_dirs["jobs"].iterdir() if p.is_dir()]
+        project = jobs.project_name(folders[0].name) if folders else None
+        if project and containers(project, "asr"):
+            break
+        time.sleep(0.5)
+    assert proc.poll() is None and project, proc.communicate()[0][-3000:]
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, out[-3000:]
+    assert containers(project) == [], "a container of the job outlived its executor"
+    (root,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir()]
+    summary = json.loads((root / "summary.json").read_text())
+    assert summary["stopped_by"] == "SIGTERM"
+    assert next(s for s in summary["stages"] if s["stage"] == "asr")["status"] == "stopped (SIGTERM)"
