@@ -57,6 +57,30 @@ CONTAINER_UID = "1000"
 # every stage decides from them which outputs it may read).
 COMMON_ENV = ("LOG_FORMAT", "LOG_LEVEL", "SKIP_STAGES", "FORCE_STAGES", "JOB_LOCK_TOKEN")
 
+# Memory and process limits per container (docs/CONTAINERS.md). Memory by device class: the
+# stages that can use a GPU load the large models (on CPU they hold them in RAM), the others
+# hold audio and text. Each stage's own setting wins, then its class's, then the default here.
+MEM_LIMIT_SETTINGS = {"cpu": ("CPU_STAGE_MEM_LIMIT", "4g"), "cuda-or-cpu": ("ML_STAGE_MEM_LIMIT", "16g")}
+MODELS_MEM_LIMIT = "1g"  # the seeder copies files, in 4 MB blocks
+PIDS_LIMIT_SETTING = ("STAGE_PIDS_LIMIT", "1024")  # threads count too: torch and CTranslate2 start one per core
+
+
+def mem_limit_setting(stage: str) -> str:
+    """A stage's own memory limit setting: ``ASR_MEM_LIMIT``, ``SECOND_PASS_TRANSLATION_MEM_LIMIT``."""
+    return stage.upper().replace("-", "_") + "_MEM_LIMIT"
+
+
+def limits(name: str, device: str | None) -> list[str]:
+    """The YAML lines of a service's limits: its memory (its own setting, else its device class's,
+    else the default) and its processes."""
+    if device is None:
+        mem = f"${{{mem_limit_setting(name)}:-{MODELS_MEM_LIMIT}}}"
+    else:
+        cls_setting, default = MEM_LIMIT_SETTINGS[device]
+        mem = f"${{{mem_limit_setting(name)}:-${{{cls_setting}:-{default}}}}}"
+    return [f'    mem_limit: "{mem}"', f'    pids_limit: ${{{PIDS_LIMIT_SETTING[0]}:-{PIDS_LIMIT_SETTING[1]}}}']
+
+
 IMAGE_PREFIX = "${IMAGE_PREFIX:-whisperx-pipeline}"
 IMAGE_TAG = "${IMAGE_TAG:-latest}"
 
@@ -105,15 +129,19 @@ def common_blocks() -> list[str]:
         f"  JOB_MEDIA_PATH: {CONTAINER_INPUT_DIR}/${{INPUT_NAME:?INPUT_NAME is not set}}",
     ]
     lines += [f"  {name}:" for name in job_wide_settings()]
+    # a stage sees its own job's folder only (JOB_ID, set by the container executor), and the
+    # model cache read-only: only the models service writes it
     job_mounts = [
         "  - type: bind",
-        "    source: ${JOBS_DIR:-./jobs}",
-        f"    target: {CONTAINER_JOBS_DIR}",
+        "    source: ${JOBS_DIR:-./jobs}/${JOB_ID:?JOB_ID is not set}",
+        f"    target: {CONTAINER_JOBS_DIR}/${{JOB_ID:?JOB_ID is not set}}",
         "  - type: bind",
         "    source: ${MODEL_CACHE:-./shared-model-and-cache}",
         f"    target: {CONTAINER_MODEL_CACHE}",
+        "    read_only: true",
     ]
-    lines += ["", "# The only writable mounts: the jobs folder and the model cache.", "x-volumes: &volumes", *job_mounts]
+    lines += ["", "# The only writable mount: the job's own folder. The model cache is read-only.",
+              "x-volumes: &volumes", *job_mounts]
     lines += ["", "# Stages that read the input media also get its folder, read-only.",
               "x-volumes-with-input: &volumes-with-input",
               "  - type: bind",
@@ -121,6 +149,11 @@ def common_blocks() -> list[str]:
               f"    target: {CONTAINER_INPUT_DIR}",
               "    read_only: true",
               *job_mounts]
+    lines += ["", "# The models service seeds the model cache: the one service that writes it, and no job.",
+              "x-volumes-models: &volumes-models",
+              "  - type: bind",
+              "    source: ${MODEL_CACHE:-./shared-model-and-cache}",
+              f"    target: {CONTAINER_MODEL_CACHE}"]
     return lines
 
 
@@ -135,6 +168,7 @@ def service(spec: graph.StageSpec, profile: str) -> list[str]:
         "      <<: *environment",
         *(f"      {name}:" for name in stage_settings(spec.name)),
         f"    volumes: *{'volumes-with-input' if reads_media(spec) else 'volumes'}",
+        *limits(spec.name, spec.device),
     ]
     # Optional inputs order the run too. A stage switched off is simply not started: the
     # driver runs `up --no-deps <the stages that run>`, and compose then waits only for the
@@ -167,8 +201,11 @@ HEADER = """\
 # variables below and checks every stage's exit code):
 #     make run INPUT=movie.mp4 PROFILE={profile}
 # Variables: JOB_ID, INPUT_DIR + INPUT_NAME (the input, mounted read-only at
-# /input), JOBS_DIR and MODEL_CACHE (host folders, the only writable mounts),
-# PIPELINE_UID/GID (default 1000), IMAGE_PREFIX, IMAGE_TAG, and the settings
+# /input), JOBS_DIR (a stage mounts only JOBS_DIR/JOB_ID, its one writable
+# mount) and MODEL_CACHE (read-only, written only by the models service),
+# PIPELINE_UID/GID (default 1000), IMAGE_PREFIX, IMAGE_TAG, the limits
+# (<STAGE>_MEM_LIMIT, else CPU_STAGE_MEM_LIMIT=4g or ML_STAGE_MEM_LIMIT=16g
+# by device class; STAGE_PIDS_LIMIT=1024; docs/CONTAINERS.md), and the settings
 # (ASR_MODEL, ...: python -m host.settings_doc lists them), each passed through
 # when set, and only to the stages that read it. Images are built with docker
 # build (make images), never pulled. Stages have no network: they run offline
@@ -189,7 +226,8 @@ def models_service() -> list[str]:
         f"    image: {IMAGE_PREFIX}/{MODELS_IMAGE.name}:{IMAGE_TAG}",
         '    command: ["seed"]',
         "    environment: *environment",
-        "    volumes: *volumes",
+        "    volumes: *volumes-models",
+        *limits(MODELS, None),
     ]
 
 

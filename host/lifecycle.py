@@ -29,12 +29,13 @@ from typing import Any
 
 from host import report
 from host.jobs import create_job
+from host.stopping import exit_status, killed_reason, signal_name, signal_of
 from shared import graph, joblock
 from shared import log as logging_setup
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json, read_user_json
 from shared.job import Job, default_jobs_dir, validate_config
-from shared.lock import read_lock, read_outcome
+from shared.lock import read_lock, read_outcome, write_outcome
 from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
 from shared.stage import stages_off
 
@@ -137,10 +138,11 @@ def discard(run: JobRun) -> bool:
     return True
 
 
-def stage_outcomes(run: JobRun, exit_codes: Mapping[str, int | None]) -> dict[str, dict[str, Any]]:
+def stage_outcomes(run: JobRun, exit_codes: Mapping[str, int | None], signum: int | None = None) -> dict[str, dict[str, Any]]:
     """What each stage of the run did. ``exit_codes``: the stages the executor started, each with
-    its exit status (None: it never finished). A stage that exited 0 says in its ``outcome.json``
-    whether it ran or was fresh; one that failed says why."""
+    its exit status (None: it never finished; ``-n``: killed by signal n). A stage that exited 0
+    says in its ``outcome.json`` whether it ran or was fresh; one that failed says why. ``signum``:
+    the signal that stopped the run (the executor passed it on to its stages)."""
     outcomes: dict[str, dict[str, Any]] = {}
     for name in run.order:
         if name in run.skip:
@@ -148,13 +150,34 @@ def stage_outcomes(run: JobRun, exit_codes: Mapping[str, int | None]) -> dict[st
             continue
         code = exit_codes.get(name)
         recorded = read_outcome(run.job.stage_dir(name), since=run.opened_at) or {}
+        killed_by = signal_of(code)
         if name not in exit_codes or code is None:
             outcomes[name] = {"status": "not run"}
+        elif signum is not None and code != 0:  # it stopped because the run was stopped
+            outcomes[name] = {"status": f"stopped ({signal_name(signum)})",
+                              "error": recorded.get("error") or f"{name} was stopped by {signal_name(signum)}"}
+        elif killed_by is not None:
+            outcomes[name] = {"status": f"killed ({signal_name(killed_by)})", "error": killed_reason(name, killed_by)}
         elif code == 0:
             outcomes[name] = recorded if recorded.get("status") in FINISHED else {"status": "done"}
         else:
             outcomes[name] = {"status": f"failed ({code})", "error": recorded.get("error", "")}
     return outcomes
+
+
+def record_killed(run: JobRun, exit_codes: Mapping[str, int | None], outcomes: Mapping[str, dict[str, Any]]) -> None:
+    """A stage killed by a signal could not record why: its ``outcome.json`` says it for it."""
+    for name in (n for n in run.order if n in exit_codes):
+        code = exit_codes[name]
+        signum = signal_of(code)
+        folder = run.job.stage_dir(name)
+        if signum is None or name not in outcomes or read_outcome(folder, since=run.opened_at) or not folder.is_dir():
+            continue
+        try:
+            write_outcome(folder, {"stage": name, "status": "failed", "error": outcomes[name].get("error", ""),
+                                   "exit_code": exit_status(code), "signal": signal_name(signum)})  # type: ignore[arg-type]
+        except OSError:
+            pass  # the summary says it too
 
 
 def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], wall_s: float) -> dict[str, Any]:
@@ -197,11 +220,12 @@ def print_summary(summary: dict[str, Any]) -> None:
     if "duration_s" in summary:
         out.write(f"input {summary['input']}  duration {summary['duration_s']:.1f} s\n")
     width = max([len(s["stage"]) for s in summary["stages"]] + [5]) + 2
-    out.write(f"{'stage':<{width}}{'status':<10}{'wall s':>8}{'peak MB':>9}\n")
+    status_width = max([len(s["status"]) + 1 for s in summary["stages"]] + [10])
+    out.write(f"{'stage':<{width}}{'status':<{status_width}}{'wall s':>8}{'peak MB':>9}\n")
     for s in summary["stages"]:
         wall = f"{s['wall_s']:.1f}" if s["wall_s"] is not None else "-"
         peak = f"{s['peak_rss_mb']:.0f}" if s["peak_rss_mb"] is not None else "-"
-        out.write(f"{s['stage']:<{width}}{s['status']:<10}{wall:>8}{peak:>9}\n")
+        out.write(f"{s['stage']:<{width}}{s['status']:<{status_width}}{wall:>8}{peak:>9}\n")
         for note in s["notes"]:
             out.write(f"    note: {note}\n")
     out.write(f"total {summary['wall_s']:.1f} s\n")
@@ -248,15 +272,25 @@ def _first_failure(run: JobRun, exit_codes: Mapping[str, int | None]) -> tuple[s
 
 def finish_job(run: JobRun, exit_codes: Mapping[str, int | None], *, interrupted: bool = False,
                reasons: Mapping[str, str] | None = None, log_of: Callable[[str], Path] | None = None,
-               extra: dict[str, Any] | None = None) -> Finished:
+               extra: dict[str, Any] | None = None, signum: int | None = None) -> Finished:
     """Summarize the run, print and write the summary, and after a failure or an interrupt keep
     the job only if it is worth keeping. ``reasons``: a failed stage's one-line reason where its
     ``outcome.json`` has none (a container that died before the stage started, say);
-    ``log_of(stage)``: where the executor kept a stage's log."""
+    ``log_of(stage)``: where the executor kept a stage's log. ``signum``: the signal that stopped
+    the run (SIGTERM, SIGINT): the summary says so (``stopped_by``), the exit status is ``128 + n``.
+    A stage killed by a signal (``-n`` in ``exit_codes``) is named with it, in the summary and in
+    its ``outcome.json``; the exit status is then ``128 + n`` too."""
     wall_s = time.perf_counter() - run.started
-    outcomes = stage_outcomes(run, exit_codes)
+    outcomes = stage_outcomes(run, exit_codes, signum)
+    record_killed(run, exit_codes, outcomes)
     summary = summarize(run.job, run.order, outcomes, wall_s)
     summary.update(extra or {})
+    interrupted = interrupted or signum is not None
+    if signum is not None:
+        summary["stopped_by"] = signal_name(signum)
+    for entry in summary["stages"]:
+        if outcomes.get(entry["stage"], {}).get("error") and entry["status"].startswith(("killed", "stopped")):
+            entry["error"] = outcomes[entry["stage"]]["error"]
     failure = _first_failure(run, exit_codes)
     if failure or interrupted:
         summary["outputs"] = {}  # what is there is an older run's
@@ -268,14 +302,18 @@ def finish_job(run: JobRun, exit_codes: Mapping[str, int | None], *, interrupted
     if kept:
         write_summary(run.job, summary)
     again = f"rerun the same command to finish (finished stages are kept in {run.job.root})"
+    if signum is not None:
+        said = f"stopped by {signal_name(signum)}"
+        return Finished(128 + signum, summary, f"{said}; {again}" if kept else f"{said}; nothing was kept", kept)
     if interrupted and (failure is None or failure[1] is None):
         return Finished(130, summary, f"interrupted; {again}" if kept else "interrupted; nothing was kept", kept)
     name, code = failure
     reason = (outcomes.get(name, {}).get("error") or (reasons or {}).get(name)
+              or (killed_reason(name, -code) if isinstance(code, int) and code < 0 else None)
               or (f"exit code {code}" if code is not None else "it never started"))
     if kept:
         where = (f"its log: {log_of(name)}; " if log_of else "") + f"fix the cause and {again}"
     else:
         where = "nothing was kept; fix the cause and rerun the same command"
-    return Finished(code if isinstance(code, int) and code > 0 else 1, summary, f"stopped at {name}: {reason}\n  {where}",
-                    kept)
+    status = exit_status(code) if isinstance(code, int) and code != 0 else 1
+    return Finished(status, summary, f"stopped at {name}: {reason}\n  {where}", kept)

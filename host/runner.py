@@ -8,7 +8,8 @@ is done. The rest is the job lifecycle every executor shares (host/lifecycle.py)
 the job created or reopened, the plan (``--force``, ``--from``, ``--until``,
 ``--skip``), fresh stages reported as such, the summary (output paths, per-stage
 timings, also in ``<job>/summary.json``). A rerun after a failure or a kill
-finishes the job.
+finishes the job. SIGTERM or SIGINT stops the stages too (host/stopping.py): no
+stage outlives the runner, which exits ``128 + n``.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import subprocess
 import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import Any
 
 from host import lifecycle
+from host.stopping import ProcessGroups
 from shared import graph, joblock
 from shared import log as logging_setup
 from shared import options as opts
@@ -87,10 +90,12 @@ def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
 
 
 def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list[str], skip: frozenset[str],
-                      lock_fd: int | None = None) -> int:
-    """One stage as its own process, exactly as a container runs it; returns its exit status
-    (what it did, it records in its outcome.json). ``lock_fd``: the runner's job lock, handed
-    to the stage (``JOB_LOCK_FD``), which shares it instead of refusing the job."""
+                      lock_fd: int | None = None, groups: ProcessGroups | None = None) -> int | None:
+    """One stage as its own process, exactly as a container runs it, in a process group of its
+    own (``groups``: host/stopping.py); returns its exit status (``-n``: killed by signal n; None:
+    the run was stopped before it started). What it did, it records in its outcome.json.
+    ``lock_fd``: the runner's job lock, handed to the stage (``JOB_LOCK_FD``), which shares it
+    instead of refusing the job."""
     cmd = [sys.executable, "-m", spec.module, "--job", job.id, "--jobs-dir", str(job.root.parent), *flags]
     if forced:
         cmd.append("--force")
@@ -100,42 +105,51 @@ def run_stage_process(spec: graph.StageSpec, job: Job, forced: bool, flags: list
     env.pop(joblock.FD_ENV, None)
     if lock_fd is not None:
         env[joblock.FD_ENV] = str(lock_fd)
-    return subprocess.run(cmd, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT, check=False,
-                          pass_fds=(lock_fd,) if lock_fd is not None else ()).returncode
+    return (groups or ProcessGroups()).run(cmd, stdout=subprocess.DEVNULL, env=env, cwd=REPO_ROOT,
+                                           pass_fds=(lock_fd,) if lock_fd is not None else ())
 
 
 def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str], flags: dict[str, list[str]],
-              parallel: int, codes: dict[str, int] | None = None, lock_fd: int | None = None) -> tuple[dict[str, int], tuple[str, int] | None]:
+              parallel: int, codes: dict[str, int | None] | None = None, lock_fd: int | None = None,
+              groups: ProcessGroups | None = None) -> tuple[dict[str, int | None], tuple[str, int] | None]:
     """Run the stages in ``order``, each as soon as the stages it reads have finished, at most
     ``parallel`` at once. After a failure no new stage starts; running ones finish (their
-    work is kept). Returns the exit status of every stage that finished (also filled into
-    ``codes`` as they finish, so an interrupt keeps them) and the first failure."""
+    work is kept). When ``groups`` is asked to stop (a signal), no new stage starts and the
+    running ones get :data:`host.stopping.GRACE_S` before SIGKILL. Returns the exit status of
+    every stage that finished (also filled into ``codes`` as they finish) and the first failure."""
     codes = {} if codes is None else codes
     done = {name for name in order if name in skip}
     pending = [n for n in order if n not in skip]
     in_run = set(order)
     running: dict[Future, str] = {}
     failure: tuple[str, int] | None = None
+    stopping = (lambda: groups.stopping) if groups is not None else (lambda: False)
+    extra: dict[str, Any] = {"groups": groups} if groups is not None else {}
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        while running or (pending and failure is None):
+        while running or (pending and failure is None and not stopping()):
             for name in list(pending):
-                if failure is not None or len(running) >= max(1, parallel):
+                if failure is not None or stopping() or len(running) >= max(1, parallel):
                     break
                 if all(dep in done for dep in graph.upstream(name) & in_run):
                     pending.remove(name)
                     future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip,
-                                         *([lock_fd] if lock_fd is not None else []))
+                                         *([lock_fd] if lock_fd is not None else []), **extra)
                     running[future] = name
             if not running:
                 break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            finished, _ = wait(running, timeout=0.5 if groups is not None else None, return_when=FIRST_COMPLETED)
+            if groups is not None:
+                groups.escalate()
             for future in finished:
                 name = running.pop(future)
-                codes[name] = future.result()
-                if codes[name] == 0:
+                code = future.result()
+                if code is None:  # stopped before it started
+                    continue
+                codes[name] = code
+                if code == 0:
                     done.add(name)
                 elif failure is None:
-                    failure = (name, codes[name])
+                    failure = (name, code)
     return codes, failure
 
 
@@ -169,15 +183,13 @@ def _main(args: argparse.Namespace) -> int:
         return err.exit_code
     log.info("job %s in %s (model cache %s)", run.job.id, run.job.root, model_cache())
     flags = {name: _stage_flags(args, graph.stage(name)) for name in run.order}
-    codes: dict[str, int] = {}
-    interrupted = False
+    codes: dict[str, int | None] = {}
+    groups = ProcessGroups()
     run.start()
-    try:
+    with groups.forwarding():  # SIGTERM/SIGINT: the stages' groups get it, the summary says so
         codes, _ = run_graph(run.job, run.order, run.forced, run.skip, flags, args.parallel, codes,
-                             run.lock.fd if run.lock else None)
-    except KeyboardInterrupt:  # the stages got the signal too, and stop with their own line
-        interrupted = True
-    finished = lifecycle.finish_job(run, codes, interrupted=interrupted)
+                             run.lock.fd if run.lock else None, groups)
+    finished = lifecycle.finish_job(run, codes, interrupted=groups.stopping, signum=groups.signum)
     if finished.error:
         print(f"error: {finished.error}", file=sys.stderr)
     return finished.exit_code

@@ -315,7 +315,9 @@ def fields_for_job(root: Path, media_name: str, user: Mapping[str, Any], keep_ca
         log.warning("no metadata from TMDB: %s; %s (%s)", err.message, GOES_ON, err.hint)
         return None
     write_cache(root, record, options.api_key)
-    fields = to_metadata(record["kind"], record["details"])
+    # scrubbed like tmdb.json: an answer that echoes the key (a proxy's error page in the
+    # overview, say) never carries it into metadata.json
+    fields = json.loads(_scrub(dumps_json(to_metadata(record["kind"], record["details"])), options.api_key))
     log.info("metadata from TMDB for %s: %s %s %r (%s); cached in %s", query.describe(), record["kind"],
              record["id"], fields["title"], fields["year"], root / CACHE_FILE)
     return fields

@@ -17,10 +17,14 @@ alignment models), the same way, so a change to it makes only that stage stale.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.metadata
 import importlib.util
+import json
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -99,7 +103,8 @@ def dist_version(dist: str) -> str:
 # the models image seeds copies into the model cache (``python -m shared.models seed``,
 # run by compose before the stages that load them), where every stage finds them.
 EMBEDDED_DIR = "embedded"
-EMBEDDED_MARKER = "EMBEDDED_FROM"  # in a seeded copy: the wheels (name==version) it came from
+EMBEDDED_MARKER = "EMBEDDED_FROM"  # in a seeded copy (JSON): the wheels (name==version) it came from, each file's size and SHA-256
+SEED_LOCK = ".seed.lock"  # in the cache's embedded folder: one seeder at a time
 
 
 @dataclass(frozen=True)
@@ -132,40 +137,144 @@ EMBEDDED_WHISPER = {
 }
 
 
+def _embedded_folder(name: str) -> Path:
+    return model_cache() / EMBEDDED_DIR / EMBEDDED_WHISPER[name].folder_name
+
+
+def _read_marker(folder: Path) -> dict | None:
+    """A seeded copy's marker: the wheels it came from and every file's size and SHA-256;
+    None when it is missing or from before the sizes were recorded (then the copy is redone)."""
+    try:
+        marker = json.loads((folder / EMBEDDED_MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(marker, dict) and isinstance(marker.get("from"), str) and isinstance(marker.get("files"), dict)
+            and "model.bin" in marker["files"]):
+        return None
+    return marker
+
+
+def _damage(folder: Path, marker: dict, check_hashes: bool) -> str | None:
+    """What is wrong with a seeded copy against its marker (a file missing, truncated or, with
+    ``check_hashes``, changed); None when it is whole."""
+    for file_name, recorded in marker["files"].items():
+        path = folder / file_name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{file_name} is missing"
+        if size != recorded.get("bytes"):
+            return f"{file_name} has {size} bytes, not {recorded.get('bytes')}"
+        if check_hashes and sha256_file(path) != recorded.get("sha256"):
+            return f"{file_name} does not have the SHA-256 it was seeded with"
+    return None
+
+
 def seeded_whisper(name: str) -> ResolvedModel | None:
-    """The copy of an embedded model in the model cache, if one was seeded completely."""
-    folder = model_cache() / EMBEDDED_DIR / EMBEDDED_WHISPER[name].folder_name
-    marker = folder / EMBEDDED_MARKER
-    if not (marker.is_file() and (folder / "model.bin").is_file()):
+    """The copy of an embedded model in the model cache, if one was seeded completely and every
+    file still has the size its marker records (stages read the cache read-only: a damaged copy
+    is for the seeder to redo)."""
+    folder = _embedded_folder(name)
+    marker = _read_marker(folder)
+    if marker is None or _damage(folder, marker, check_hashes=False) is not None:
         return None
-    return ResolvedModel(name, str(folder), "embedded", marker.read_text().strip())
+    return ResolvedModel(name, str(folder), "embedded", marker["from"])
 
 
-def seed_whisper(name: str) -> ResolvedModel | None:
-    """Copy (or join) an installed embedded model into the model cache, once per wheel
-    version; None when its wheels are not installed here."""
-    model = EMBEDDED_WHISPER[name]
-    folders = model.installed()
-    if folders is None:
+# copies this process hashed in full, by path and each file's size and mtime: base's 145 MB once is enough
+_verified: set[tuple] = set()
+
+
+def _stat_key(folder: Path, marker: dict) -> tuple | None:
+    try:
+        return (str(folder), *((f, (folder / f).stat().st_size, (folder / f).stat().st_mtime_ns)
+                               for f in sorted(marker["files"])))
+    except OSError:
         return None
-    revision = model.revision()
-    seeded = seeded_whisper(name)
-    if seeded is not None and seeded.revision == revision:
-        return seeded
-    target = model_cache() / EMBEDDED_DIR / model.folder_name
-    log.info("copying the embedded %s model into %s (once)", name, target)
-    staging = target.with_name(target.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+
+
+def _verified_copy(name: str, revision: str, report: bool = False) -> ResolvedModel | None:
+    """The seeded copy when it is of ``revision`` and every file has the size and hash its marker
+    records; with ``report``, a damaged one is said in one line (the caller then seeds it again)."""
+    folder = _embedded_folder(name)
+    marker = _read_marker(folder)
+    if marker is None or marker["from"] != revision:
+        return None
+    key = _stat_key(folder, marker)
+    if key is None or key not in _verified:
+        damage = _damage(folder, marker, check_hashes=True)
+        if damage is not None:
+            if report:
+                log.warning("the seeded %s model in %s is damaged (%s): copying it again", name, folder, damage)
+            return None
+        verified = _stat_key(folder, marker)
+        if verified is not None:
+            _verified.add(verified)
+    return ResolvedModel(name, str(folder), "embedded", revision)
+
+
+@contextlib.contextmanager
+def _seed_lock(embedded: Path) -> Iterator[None]:
+    """One seeder at a time per model cache (an exclusive flock on ``embedded/.seed.lock``):
+    three jobs started at once on a fresh cache copy each model once; the others wait, then
+    find the copy in place."""
+    embedded.mkdir(parents=True, exist_ok=True)
+    # read-only is enough for flock, and opens a lock file another user made (a native run as root)
+    fd = os.open(embedded / SEED_LOCK, os.O_RDONLY | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _stage_copy(model: EmbeddedWhisper, folders: list[Path], staging: Path, revision: str) -> None:
+    """The model's files into ``staging``, model.bin joined from its parts, the marker last."""
     for relative in model.files:
         shutil.copyfile(folders[0] / relative, staging / Path(relative).name)
     with open(staging / "model.bin", "wb") as out:
         for package, relative in model.parts:
             with open(folders[package] / relative, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 22)
-    (staging / EMBEDDED_MARKER).write_text(revision)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+        out.flush()
+        os.fsync(out.fileno())
+    files = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())}
+    (staging / EMBEDDED_MARKER).write_text(json.dumps({"from": revision, "files": files}, indent=1) + "\n")
+
+
+def seed_whisper(name: str) -> ResolvedModel | None:
+    """Copy (or join) an installed embedded model into the model cache, once per wheel
+    version; None when its wheels are not installed here. Safe with any number of seeders at
+    once (a lock, a staging folder per process, one rename); a copy is trusted only when every
+    file has the size and SHA-256 its marker records, else it is seeded again."""
+    model = EMBEDDED_WHISPER[name]
+    folders = model.installed()
+    if folders is None:
+        return None
+    revision = model.revision()
+    found = _verified_copy(name, revision)
+    if found is not None:
+        return found
+    target = _embedded_folder(name)
+    with _seed_lock(target.parent):
+        found = _verified_copy(name, revision, report=True)  # another seeder may have finished meanwhile
+        if found is not None:
+            return found
+        for stale in target.parent.glob(target.name + ".partial*"):  # a seeder killed midway (we hold the lock)
+            shutil.rmtree(stale, ignore_errors=True)
+        log.info("copying the embedded %s model into %s (once)", name, target)
+        staging = target.with_name(f"{target.name}.partial-{os.getpid()}")  # this process's own
+        staging.mkdir()
+        try:
+            _stage_copy(model, folders, staging, revision)
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        verified = _stat_key(target, _read_marker(target) or {"files": {}})
+        if verified is not None:
+            _verified.add(verified)
     return ResolvedModel(name, str(target), "embedded", revision)
 
 

@@ -281,6 +281,7 @@ class SubtitleFile:
     language: str
     format: str  # srt, vtt, ass, json, txt, tsv
     kind: str = "transcript"  # transcript, or translation later
+    full_name: str = ""  # the name before it was shortened to fit the file system (shared/filenames.py); "" if not
 
 
 @dataclass(frozen=True)
@@ -304,13 +305,14 @@ class SubtitleManifest(Stamped):
 class MuxManifest:
     path: str  # relative to the mux stage folder
     tracks: tuple[dict[str, Any], ...]  # {"language", "format", "codec"}
+    full_name: str = ""  # the name before it was shortened to fit the file system (shared/filenames.py); "" if not
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA_VERSION, "path": self.path, "tracks": list(self.tracks)}
+        return {"schema": SCHEMA_VERSION, "path": self.path, "tracks": list(self.tracks), "full_name": self.full_name}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MuxManifest:
-        return cls(data["path"], tuple(data["tracks"]))
+        return cls(data["path"], tuple(data["tracks"]), data.get("full_name", ""))
 
 
 @dataclass(frozen=True)

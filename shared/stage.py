@@ -17,8 +17,8 @@ import argparse
 import dataclasses
 import json
 import os
-import resource
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +46,7 @@ from shared.lock import (
     write_outcome,
 )
 from shared.offline import apply_offline_environment
+from shared.peakmem import peak_rss_mb as measure_peak_rss_mb
 from shared.progress import ProgressHook, TerminalProgress, no_progress
 from shared.sources import code_hash
 
@@ -187,8 +188,7 @@ def _execute(spec: graph.StageSpec, job: Job, options: Any, run_fn: RunFn, model
         raise
     _publish(staging, stage_dir)
     wall_s = time.perf_counter() - t0
-    # the stage's own process or its largest child (ffmpeg), whichever peaked higher
-    peak_rss_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+    peak_rss_mb = measure_peak_rss_mb()  # this process's own (not the runner's) or its largest child's
     timings = {"started_at": round(started_at, 3), "wall_s": round(wall_s, 3),
                "cpu_s": round(time.process_time() - cpu0, 3), "peak_rss_mb": round(peak_rss_mb, 1)}
     write_lock(stage_dir, Lock(spec.name, fp, output_hashes(stage_dir), timings, dataclasses.asdict(report)))
@@ -271,9 +271,19 @@ def _failed(job: Job | None, stage_name: str, reason: str, code: int) -> int:
     return code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the stage is, so it cleans up (``.partial/``) and says why it stopped."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback."""
+    """Entry point of ``python -m stages.<stage>``: one line on failure, never a traceback.
+    SIGTERM (an executor stopping the run) ends it like Ctrl-C: no lock, the reason recorded, 143."""
     logging_setup.configure()
+    signal.signal(signal.SIGTERM, _terminate)
     apply_offline_environment()
     spec = graph.stage(stage_name)
     args = build_parser(spec).parse_args(argv)
@@ -293,6 +303,8 @@ def main(stage_name: str, run_fn: RunFn, model_fn: ModelFn, argv: list[str] | No
         outcome = execute(spec, job, options, run_fn, model_fn, force, TerminalProgress(spec.name), skip)
     except PipelineError as err:
         return _failed(job, stage_name, f"{stage_name}: {logging_setup.mask_secrets(str(err))}", err.exit_code)
+    except Terminated:
+        return _failed(job, stage_name, f"{stage_name}: stopped by SIGTERM; rerun to finish (completed stages are kept)", 143)
     except KeyboardInterrupt:
         return _failed(job, stage_name, f"{stage_name}: interrupted; rerun to finish (completed stages are kept)", 130)
     except Exception as err:  # a bug: still one line, the traceback only on request

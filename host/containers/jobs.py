@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +29,7 @@ from typing import Any
 from host import lifecycle
 from host.containers.cli import Fail, docker, quiet, run, say
 from host.containers.images import PROFILES, REPO_ROOT, ca_bundle, ensure_images, helpers, image_prefix, image_tag, stage_image
+from host.stopping import GRACE_S, ProcessGroups, SignalLatch, Stopped, exit_status
 from shared import graph, joblock
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
@@ -54,15 +57,32 @@ def project_name(job_id: str) -> str:
 
 
 def container_user() -> tuple[int, int]:
-    """Who the stage containers run as: the host user, or uid 1000 when that is root."""
-    if os.geteuid() == 0:
+    """Who the stage containers run as: PIPELINE_UID/PIPELINE_GID when set (the user's choice);
+    else the host user; when that is root, the owner of an existing model cache (unless root
+    owns it), else uid 1000. Never root (Fail)."""
+    chosen = os.environ.get("PIPELINE_UID", "").strip()
+    if chosen:
+        try:
+            uid = int(chosen)
+            gid = int(os.environ.get("PIPELINE_GID", "").strip() or uid)
+        except ValueError:
+            raise Fail(f"PIPELINE_UID/PIPELINE_GID must be numbers, not {chosen!r}", 2) from None
+        if uid == 0 or gid == 0:
+            raise Fail("PIPELINE_UID/PIPELINE_GID 0: stage containers never run as root; give another uid", 2)
+        return uid, gid
+    if os.geteuid() != 0:
+        return os.getuid(), os.getgid()
+    try:
+        st = model_cache_dir().stat()
+    except OSError:
         return CONTAINER_UID, CONTAINER_UID
-    return os.getuid(), os.getgid()
+    return (st.st_uid, st.st_gid) if st.st_uid != 0 and st.st_gid != 0 else (CONTAINER_UID, CONTAINER_UID)
 
 
 def make_writable(paths: list[Path], uid: int, gid: int) -> None:
-    """Bind-mounted folders must belong to the container user before it writes there.
-    Only root needs to (and can) hand them over; anyone else already owns them."""
+    """Job folders (this executor made them) must belong to the container user before it writes
+    there. Only root needs to (and can) hand them over; anyone else already owns them. Never
+    for the model cache: see :func:`prepare_cache`."""
     for top in paths:
         top.mkdir(parents=True, exist_ok=True)
         if os.geteuid() != 0:
@@ -73,6 +93,24 @@ def make_writable(paths: list[Path], uid: int, gid: int) -> None:
                 st = path.lstat()
                 if (st.st_uid, st.st_gid) != (uid, gid):
                     os.lchown(path, uid, gid)
+
+
+def prepare_cache(cache: Path, uid: int, gid: int) -> None:
+    """The model cache for containers running as ``uid``: made when missing (root hands the new,
+    empty folder to ``uid``), never chowned when it exists (it may be shared with other tools
+    or users); one line when ``uid`` cannot write it (the models service seeds it)."""
+    if not cache.exists():
+        cache.mkdir(parents=True)
+        if os.geteuid() == 0:
+            os.chown(cache, uid, gid)
+        return
+    st = cache.stat()
+    writable = (st.st_uid == uid and st.st_mode & 0o200) or (st.st_gid == gid and st.st_mode & 0o020) or st.st_mode & 0o002
+    if not writable:
+        owner = f"run with PIPELINE_UID={st.st_uid} PIPELINE_GID={st.st_gid}, or " if st.st_uid != 0 else ""
+        raise Fail(f"the model cache {cache} belongs to uid {st.st_uid} and the containers run as uid {uid}, who "
+                   f"cannot write it: {owner}give uid {uid} write access yourself (chown -R {uid}:{gid} {cache}; "
+                   "it is never chowned for you)", 2)
 
 
 def jobs_dir() -> Path:
@@ -133,6 +171,21 @@ def last_error(log_path: Path) -> str:
     return ""
 
 
+def stop_project(base: list[str], env: dict[str, str]) -> None:
+    """Stop every container of the job's compose project (SIGTERM, SIGKILL after the grace period):
+    the executor is being stopped, and no stage may outlive its job lock."""
+    quiet([*base, "stop", "--timeout", str(int(GRACE_S))], env=env)
+    quiet([*base, "kill"], env=env)  # anything that ignored it
+
+
+def container_codes(codes: dict[str, int | None], signum: int | None) -> dict[str, int | None]:
+    """Exit codes as the lifecycle reads them: a container that exited 137 (128 + SIGKILL; the
+    out-of-memory killer's mark) while nobody stopped the run is one killed by SIGKILL (-9)."""
+    if signum is not None:
+        return codes
+    return {name: -signal.SIGKILL if code == 128 + signal.SIGKILL else code for name, code in codes.items()}
+
+
 def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Path | None = None,
             metadata: Path | None = None, glossary: Path | None = None, force: list[str] = (),
             from_stage: str | None = None, until: str | None = None, skip: list[str] = (),
@@ -155,29 +208,35 @@ def run_job(media: Path, profile: str, *, job_id: str | None = None, config: Pat
             err.job = job.id
             raise
     uid, gid = container_user()
-    make_writable([job.root, model_cache_dir()], uid, gid)
+    make_writable([job.root], uid, gid)
+    prepare_cache(model_cache_dir(), uid, gid)
     env = compose_env(job, run_.skip, run_.forced, run_.lock.token if run_.lock else "")
     base = compose_base(profile, project_name(job.id))
     listed = helpers(services) + services  # the models seeder first, when a stage that runs loads a Whisper model
     logs = job.root / "logs"
     interrupted = False
-    run_.start()
-    try:
-        # The services listed, with --no-deps: compose would otherwise create a switched-off
-        # stage too (an optional dependency), whose image need not exist. Among the listed
-        # services depends_on still orders the run and stops it at a failure.
-        run([*base, "up", "--no-build", "--no-color", "--no-deps", *listed], env=env)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        codes = exit_codes(base, env, listed)
-        save_logs(base, env, [name for name in listed if codes[name] is not None], logs)
-        quiet([*base, "down", "--remove-orphans", "--timeout", "5"], env=env)
-    finished = lifecycle.finish_job(run_, codes, interrupted=interrupted,
-                                    reasons={name: last_error(logs / f"{name}.log") for name in listed},
-                                    log_of=lambda name: logs / f"{name}.log", extra={"profile": profile})
-    if run_.lock:
-        run_.lock.release()  # a batch runs many jobs in one process: each lets its job go when done
+    latch = SignalLatch()
+    with latch.installed():  # SIGTERM/SIGINT: the containers are stopped before the job lock goes
+        run_.start()
+        try:
+            # The services listed, with --no-deps: compose would otherwise create a switched-off
+            # stage too (an optional dependency), whose image need not exist. Among the listed
+            # services depends_on still orders the run and stops it at a failure.
+            with latch.raising():
+                run([*base, "up", "--no-build", "--no-color", "--no-deps", *listed], env=env)
+        except (KeyboardInterrupt, Stopped):
+            interrupted = True
+        finally:
+            if interrupted:
+                stop_project(base, env)
+            codes = container_codes(exit_codes(base, env, listed), latch.signum)
+            save_logs(base, env, [name for name in listed if codes[name] is not None], logs)
+            quiet([*base, "down", "--remove-orphans", "--timeout", "5"], env=env)
+        finished = lifecycle.finish_job(run_, codes, interrupted=interrupted, signum=latch.signum,
+                                        reasons={name: last_error(logs / f"{name}.log") for name in listed},
+                                        log_of=lambda name: logs / f"{name}.log", extra={"profile": profile})
+        if run_.lock:
+            run_.lock.release()  # a batch runs many jobs in one process: each lets its job go when done
     if finished.error:
         raise Fail(finished.error, finished.exit_code, job.id)
     return {"input": str(media), "job": job.id, "folder": str(job.root), "profile": profile,
@@ -223,8 +282,11 @@ def batch(items: list[str], profile: str, workers: int) -> int:
         cmd = [sys.executable, "-m", "host.containers", "run", str(media), "--profile", profile,
                "--no-build", "--result-json", str(result_path)]
         with open(log_path, "w") as out:
-            code = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT,
-                                  check=False).returncode
+            code = groups.run(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=REPO_ROOT)
+        if code is None:  # the batch was stopped before this input started
+            return {"input": str(media), "exit_code": 128 + (groups.signum or 0), "log": "", "wall_s": 0.0,
+                    "error": "not started: the batch was stopped"}
+        code = exit_status(code)
         record = read_json(result_path) if result_path.is_file() else {}
         record.update({"input": str(media), "exit_code": code, "log": str(log_path),
                        "wall_s": round(time.perf_counter() - started, 1)})
@@ -232,7 +294,10 @@ def batch(items: list[str], profile: str, workers: int) -> int:
             say(f"{'done' if code == 0 else 'FAILED'} {media} ({record['wall_s']} s)")
         return record
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    # each input's run in its own process group; SIGTERM/SIGINT reach every one of them, and each
+    # stops its containers and releases its job (no SIGKILL from here: that would orphan containers)
+    groups = ProcessGroups(grace_s=math.inf)
+    with groups.forwarding(), concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         results = list(pool.map(lambda args: one(*args), enumerate(inputs, 1)))
     print_batch_table(results)
     atomic_write_json(logs / "summary.json", results)
@@ -266,7 +331,8 @@ def run_stage(stage: str, job_id: str, profile: str, flags: list[str]) -> int:
     ensure_images(profile, [spec.name], tools=False)
     job = Job.open(job_id, jobs_dir())
     uid, gid = container_user()
-    make_writable([job.root, model_cache_dir()], uid, gid)
+    make_writable([job.root], uid, gid)
+    prepare_cache(model_cache_dir(), uid, gid)
     env = compose_env(job)
     base = compose_base(profile, project_name(job.id))
     for helper in helpers([spec.name]):  # the embedded models into the cache first
@@ -284,7 +350,8 @@ def shell(stage: str, job_id: str | None, profile: str) -> int:
         base = compose_base(profile, project_name(job.id))
         return run([*base, "run", "--rm", "--no-deps", "--entrypoint", "bash", spec.name], env=compose_env(job))
     uid, gid = container_user()
-    make_writable([jobs_dir(), model_cache_dir()], uid, gid)
+    jobs_dir().mkdir(parents=True, exist_ok=True)
+    prepare_cache(model_cache_dir(), uid, gid)
     image = stage_image(spec, profile).ref(image_prefix(), image_tag())
     tty = ["-it"] if sys.stdin.isatty() else ["-i"]
     return run([*docker(), "run", "--rm", *tty, "--user", f"{uid}:{gid}", "--network", "none", "-e", "HOME=/tmp",
@@ -335,7 +402,7 @@ def download_models(model: str | None, profile: str, extra_repos: list[str] | No
     image = stage_image(graph.stage("asr"), profile).ref(image_prefix(), image_tag())
     cache = model_cache_dir()
     uid, gid = container_user()
-    make_writable([cache], uid, gid)
+    prepare_cache(cache, uid, gid)
     base = [*docker(), "run", "--rm", "--user", f"{uid}:{gid}", "-e", "HOME=/tmp", "-e", "HF_HUB_OFFLINE=0",
             "-e", "HF_TOKEN", "-e", "HF_ENDPOINT", "-v", f"{cache}:/shared-model-and-cache",
             "-v", f"{REPO_ROOT / 'docker' / 'download_model.py'}:/opt/tools/download_model.py:ro"]

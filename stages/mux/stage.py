@@ -9,6 +9,7 @@ from typing import Any
 from shared import schema
 from shared.errors import StageFailed
 from shared.ffmpeg import ffmpeg_version, run_ffmpeg
+from shared.filenames import fitted, full_name
 from shared.languages import same_language
 from shared.log import get_logger
 from shared.options.mux import MuxOptions
@@ -66,7 +67,8 @@ def retag_dropped_languages(streams: list[dict[str, Any]], tracks: list[NewTrack
 
 
 def output_name(info: schema.MediaInfo, container: Container) -> str:
-    return f"{info.stem}.subtitled.{container.ext}"
+    """``<stem>.subtitled.<ext>``, the stem shortened when the name would not fit (shared/filenames.py)."""
+    return fitted(info.stem, f".subtitled.{container.ext}")
 
 
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: MuxOptions,
@@ -100,7 +102,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: MuxOptions,
 
     records = tuple({"language": t.language, "language_tag": t.tag, "format": t.source_format, "codec": t.codec,
                      "title": t.title, "kind": t.kind, "source": t.source} for t in tracks)
-    schema.write(outputs["muxed_media"], schema.MuxManifest(out.name, records))
+    schema.write(outputs["muxed_media"], schema.MuxManifest(out.name, records,
+                                                            full_name(info.stem, f".subtitled.{container.ext}", out.name)))
     return StageReport(
         model=model_identity(options),
         metrics={"container": container.name, "output": out.name, "subtitle_tracks": len(tracks),

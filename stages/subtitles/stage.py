@@ -1,6 +1,7 @@
 """The subtitles stage: transcript words -> cues -> subtitle files, manifest, QC report.
 
-Files are named ``<media stem>.<language>.<format>`` and written beside
+Files are named ``<media stem>.<language>.<format>`` (the stem shortened when
+that is too long for a file name; the full name is kept in the manifest) and written beside
 manifest.json; qc.json lists every cue that still breaks a rule of the
 profile after layout and timing, and qc.csv (in the manifest, kind ``qc``)
 lists the same for reviewers.
@@ -15,6 +16,7 @@ import pysubs2
 
 from shared import schema
 from shared.errors import InputError
+from shared.filenames import fitted, full_name
 from shared.fsio import atomic_write_json, atomic_write_text
 from shared.log import get_logger
 from shared.options.subtitles import SubtitleOptions
@@ -59,10 +61,6 @@ def check_options(options: SubtitleOptions) -> tuple[str, ...]:
     return formats
 
 
-def file_name(stem: str, language: str, fmt: str) -> str:
-    return f"{stem}.{language}.{fmt}"
-
-
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOptions,
         hook: ProgressHook = no_progress) -> StageReport:
     formats = check_options(options)
@@ -92,13 +90,17 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
         for k, fmt in enumerate(formats):
             hook("writing", k, len(formats))
             clash = kind == "translation" and track_language == language and written[0][1] == "transcript"
-            name = file_name(media.stem, f"{track_language}.translation" if clash else track_language, fmt)
+            suffix = f".{track_language}.translation.{fmt}" if clash else f".{track_language}.{fmt}"
+            name = fitted(media.stem, suffix)
             atomic_write_text(folder / name, WRITERS[fmt](track_cues, track_language, media.stem))
-            files.append(schema.SubtitleFile(path=name, language=track_language, format=fmt, kind=kind))
+            files.append(schema.SubtitleFile(path=name, language=track_language, format=fmt, kind=kind,
+                                             full_name=full_name(media.stem, suffix, name)))
     hook("writing", len(formats), len(formats))
     if speaker_record is not None and speaker_record.turns:  # who speaks when, with the names shown
-        atomic_write_text(folder / f"{media.stem}.rttm", speakers.rttm_text(speaker_record, media.stem))
-        files.append(schema.SubtitleFile(path=f"{media.stem}.rttm", language=language, format="rttm", kind="speakers"))
+        rttm = fitted(media.stem, ".rttm")
+        atomic_write_text(folder / rttm, speakers.rttm_text(speaker_record, media.stem))
+        files.append(schema.SubtitleFile(path=rttm, language=language, format="rttm", kind="speakers",
+                                         full_name=full_name(media.stem, ".rttm", rttm)))
 
     files.append(schema.SubtitleFile(path=QC_CSV, language=language, format="csv", kind="qc"))  # written below
     producer = schema.stamp("subtitles", options, engine=f"pysubs2 {pysubs2.__version__}",

@@ -78,8 +78,8 @@ def stage_names() -> list[str]:
 def host_dirs(tmp_path: Path, monkeypatch) -> dict[str, Path]:
     """A jobs folder and a model cache of this test's own, in the executor's environment."""
     dirs = {"jobs": tmp_path / "jobs", "cache": tmp_path / "cache", "media": tmp_path / "media"}
-    for path in dirs.values():
-        path.mkdir()
+    for name in ("jobs", "media"):  # the cache is the executor's to make: for the container user (never chowned)
+        dirs[name].mkdir()
     monkeypatch.setenv("JOBS_DIR", str(dirs["jobs"]))
     monkeypatch.setenv("MODEL_CACHE", str(dirs["cache"]))
     return dirs

@@ -57,7 +57,8 @@ def test_rerun_finds_every_stage_fresh(jfk_job, host_dirs):
 
 
 def test_stage_containers_are_guests(jfk_job, host_dirs):
-    """Read-only root and input, no network; only the job folder and the cache are writable."""
+    """Read-only root, input and model cache, no network; only the job's own folder is writable,
+    and no other job's folder is there."""
     (job,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir() and p.name != "batch-logs"]
     from shared.job import Job
 
@@ -67,15 +68,16 @@ def test_stage_containers_are_guests(jfk_job, host_dirs):
               "touch /input/x 2>/dev/null && echo input-writable; "
               "touch /app/x 2>/dev/null && echo root-writable; "
               f"touch /jobs/{job.name}/probe && echo jobs-ok; rm -f /jobs/{job.name}/probe; "
-              "touch /shared-model-and-cache/probe && echo cache-ok; rm -f /shared-model-and-cache/probe; "
+              "touch /shared-model-and-cache/probe 2>/dev/null && echo cache-writable; "
+              "ls /jobs; "
               "python -c \"import socket; socket.create_connection(('pypi.org', 443), 3)\" 2>/dev/null && echo online; "
               "true")
     probe = subprocess.run([*base, "run", "--rm", "--no-deps", "--entrypoint", "sh", "demux", "-c", script],
                            capture_output=True, text=True, env=env, timeout=120)
     lines = probe.stdout.split()
     assert lines[0] == "1000"
-    assert "jobs-ok" in lines and "cache-ok" in lines
-    assert not {"input-writable", "root-writable", "online"} & set(lines), lines
+    assert "jobs-ok" in lines
+    assert not {"input-writable", "root-writable", "cache-writable", "online", "batch-logs"} & set(lines), lines
 
 
 def test_a_stage_container_gets_only_its_own_settings(jfk_job, host_dirs, monkeypatch):
@@ -112,3 +114,47 @@ def test_a_broken_input_fails_with_the_stages_reason(cpu_images, host_dirs):
     for job in host_dirs["jobs"].glob("broken-*"):  # stages independent of demux (pre-ner) may have finished
         assert not (job / "demux" / "lock.json").exists()
         assert not (job / "subtitles").exists() and not (job / "mux").exists()
+
+
+def test_sigterm_stops_the_containers_before_the_job_lock_goes(docker_ready, host_dirs, eval_data):
+    """make run stopped with SIGTERM while asr runs: its compose project is stopped and removed, the
+    summary says so, the exit status is 143 (images as they are: --no-build)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    from tests.conftest import REPO_ROOT
+
+    media = host_dirs["media"] / "speech.flac"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-stream_loop", "11", "-i", str(eval_data / "jfk.flac"),
+                    "-c:a", "flac", str(media)], check=True, timeout=120)
+    env = {**os.environ, "EXECUTOR": "containers", "SKIP_STAGES": "pre-ner"}
+    proc = subprocess.Popen([sys.executable, "-m", "host.containers", "run", "--profile", "cpu", "--no-build", "--until", "asr",
+                             "--", str(media)], cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+    def containers(project: str, service: str | None = None) -> list[str]:
+        """The project's containers (running or not), or its running ``service``."""
+        filters = ["--filter", f"label=com.docker.compose.project={project}"]
+        filters += ["--filter", f"label=com.docker.compose.service={service}"] if service else ["-a"]
+        return subprocess.run(["docker", "ps", "-q", *filters], capture_output=True, text=True, check=True).stdout.split()
+
+    deadline = time.monotonic() + 300
+    project = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        folders = [p for p in host_dirs["jobs"].iterdir() if p.is_dir()]
+        project = jobs.project_name(folders[0].name) if folders else None
+        if project and containers(project, "asr"):
+            break
+        time.sleep(0.5)
+    assert proc.poll() is None and project, proc.communicate()[0][-3000:]
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, out[-3000:]
+    assert containers(project) == [], "a container of the job outlived its executor"
+    (root,) = [p for p in host_dirs["jobs"].iterdir() if p.is_dir()]
+    summary = json.loads((root / "summary.json").read_text())
+    assert summary["stopped_by"] == "SIGTERM"
+    assert next(s for s in summary["stages"] if s["stage"] == "asr")["status"] == "stopped (SIGTERM)"

@@ -110,11 +110,51 @@ def test_containers_are_guests(profile):
         assert svc["read_only"] is True and svc["network_mode"] == "none"
         assert svc["cap_drop"] == ["ALL"]
         writable = sorted(v["target"] for v in svc["volumes"] if not v.get("read_only"))
-        assert writable == ["/jobs", "/shared-model-and-cache"], name
         read_only = [v["target"] for v in svc["volumes"] if v.get("read_only")]
-        reads_media = name != gen.MODELS and "media" in graph.stage(name).inputs
-        assert read_only == (["/input"] if reads_media else []), name
+        if name == gen.MODELS:  # the one writer of the model cache, and it sees no job
+            assert writable == ["/shared-model-and-cache"] and read_only == [], name
+        else:  # a stage writes its own job's folder only, and reads the cache
+            assert writable == ["/jobs/${JOB_ID:?JOB_ID is not set}"], name
+            job_mount = next(v for v in svc["volumes"] if v["target"].startswith("/jobs/"))
+            assert job_mount["source"] == "${JOBS_DIR:-./jobs}/${JOB_ID:?JOB_ID is not set}", name
+            reads_media = "media" in graph.stage(name).inputs
+            assert read_only == (["/input"] if reads_media else []) + ["/shared-model-and-cache"], name
         assert svc["command"][0] == ("seed" if name == gen.MODELS else "--job")
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_every_service_has_memory_and_process_limits_from_settings(profile):
+    for name, svc in compose(profile)["services"].items():
+        own = gen.mem_limit_setting(name)
+        if name == gen.MODELS:
+            assert svc["mem_limit"] == f"${{{own}:-1g}}"
+        else:
+            setting, default = gen.MEM_LIMIT_SETTINGS[graph.stage(name).device]
+            assert svc["mem_limit"] == f"${{{own}:-${{{setting}:-{default}}}}}", name
+        assert svc["pids_limit"] == "${STAGE_PIDS_LIMIT:-1024}", name
+    services = compose(profile)["services"]
+    assert services["asr"]["mem_limit"].endswith(":-16g}}") and services["subtitles"]["mem_limit"].endswith(":-4g}}")
+    assert gen.mem_limit_setting("second-pass-translation") == "SECOND_PASS_TRANSLATION_MEM_LIMIT"
+
+
+@pytest.mark.parametrize("profile", sorted(gen.PROFILES))
+def test_compose_resolves_the_job_folder_and_limits(profile, tmp_path):
+    """docker compose itself reads the file as intended (skipped where no compose CLI is installed)."""
+    docker = shutil.which("docker")
+    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True).returncode != 0:
+        pytest.skip("no docker compose CLI here")
+    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "JOB_ID": "film-1234", "INPUT_DIR": str(tmp_path), "INPUT_NAME": "f.mkv",
+           "JOBS_DIR": "/srv/jobs", "MODEL_CACHE": "/srv/cache", "ASR_MEM_LIMIT": "10g", "CPU_STAGE_MEM_LIMIT": "3g"}
+    out = subprocess.run([docker, "compose", "-f", str(REPO_ROOT / gen.PROFILES[profile]), "config", "--format", "json"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    services = json.loads(out)["services"]
+    assert int(services["asr"]["mem_limit"]) == 10 << 30 and int(services["demux"]["mem_limit"]) == 3 << 30
+    assert int(services["diarization"]["mem_limit"]) == 16 << 30 and int(services["models"]["mem_limit"]) == 1 << 30
+    for name, svc in services.items():
+        mounts = {v["target"]: v for v in svc["volumes"]}
+        assert mounts["/shared-model-and-cache"].get("read_only", False) is (name != gen.MODELS), name
+        if name != gen.MODELS:
+            assert mounts["/jobs/film-1234"]["source"] == "/srv/jobs/film-1234", name
 
 
 @pytest.mark.parametrize("profile", sorted(gen.PROFILES))
@@ -415,6 +455,7 @@ def test_models_passes_the_token_by_name_only(monkeypatch, tmp_path):
     calls = []
     monkeypatch.setenv("HF_TOKEN", secret)
     monkeypatch.setenv("MODEL_CACHE", str(tmp_path))
+    tmp_path.chmod(0o777)  # the container user writes it (it is never chowned: test_containers_jobs.py)
     monkeypatch.setattr(jobs, "ensure_images", lambda *a, **k: {})
     monkeypatch.setattr(jobs, "ca_bundle", lambda: None)
     monkeypatch.setattr(jobs, "run", lambda cmd, **kw: calls.append(cmd) or 0)
@@ -438,7 +479,7 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
     monkeypatch.setattr(jobs, "ensure_images", lambda *a, **k: {})
     running, peak, lock = [0], [0], threading.Lock()
 
-    def fake_run(cmd, **kwargs):
+    def fake_run(groups, cmd, **kwargs):  # each input's run, in its own process group
         assert cmd[1:4] == ["-m", "host.containers", "run"]
         media = Path(cmd[4])
         result = Path(cmd[cmd.index("--result-json") + 1])
@@ -451,9 +492,9 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
         failed = media.name == "in1.mp4"
         result.write_text(json.dumps({"error": "stopped at demux: not media\n  more", "exit_code": 2, "job": "in1-x"}
                                      if failed else {"job": media.stem + "-x", "outputs": {"subtitles": ["/j/a.en.srt"]}}))
-        return type("R", (), {"returncode": 2 if failed else 0})()
+        return 2 if failed else 0
 
-    monkeypatch.setattr(jobs.subprocess, "run", fake_run)
+    monkeypatch.setattr(jobs.ProcessGroups, "run", fake_run)
     assert jobs.batch(inputs, "cpu", workers=2) == 1
     assert peak[0] == 2
     out = capsys.readouterr().out

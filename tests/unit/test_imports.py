@@ -147,3 +147,19 @@ def test_a_planted_violation_is_named_with_file_and_line(tmp_path, rel, text, ex
     assert found, f"{rel} should break the rule"
     assert any(line.startswith(expected) for line in found), found
     assert all(line.startswith(rel + ":") for line in found), found
+
+
+def test_every_checkpoint_we_load_is_loaded_as_weights_only():
+    """``torch.load`` unpickles arbitrary code unless ``weights_only=True``: every call in the
+    stages and shared/ passes it (a library's own loader that forbids it is noted in
+    docs/CONTAINERS.md, Least privilege)."""
+    offenders = []
+    for top in ("stages", "shared"):
+        for path in sorted((REPO_ROOT / top).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "load"
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"):
+                    flag = next((k.value for k in node.keywords if k.arg == "weights_only"), None)
+                    if not (isinstance(flag, ast.Constant) and flag.value is True):
+                        offenders.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
+    assert not offenders, f"torch.load without weights_only=True: {', '.join(offenders)}"

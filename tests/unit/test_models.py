@@ -1,5 +1,8 @@
 """Model resolution order: explicit path, then the cache, then the embedded default."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from shared import models
@@ -123,3 +126,70 @@ def test_a_model_folder_given_by_path_needs_its_marker_file(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     found = models.local_folder(str(tmp_path), "config.json", "a transformers model folder")
     assert (found.source, found.path, len(found.revision)) == ("local", str(tmp_path.resolve()), 16)
+
+
+def test_three_seeders_at_once_on_an_empty_cache_all_succeed_and_copy_once(cache):
+    """make batch on a fresh cache: every job's models service seeds at the same moment."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MODEL_CACHE": str(cache), "LOG_LEVEL": "INFO"}
+    seeders = [subprocess.Popen([sys.executable, "-m", "shared.models", "seed"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    logs = [p.communicate(timeout=120)[0] for p in seeders]
+    assert [p.returncode for p in seeders] == [0, 0, 0], logs
+    copies = "".join(logs).count("copying the embedded")
+    assert copies == 2, logs  # tiny.en and base, each by one seeder only
+    embedded = cache / "embedded"
+    assert sorted(p.name for p in embedded.iterdir()) == [".seed.lock", "faster-whisper-base", "faster-whisper-tiny.en"]
+    for name in ("tiny.en", "base"):
+        assert models.seeded_whisper(name) is not None
+
+
+def test_a_truncated_seeded_model_is_detected_and_seeded_again(cache, monkeypatch, caplog):
+    first = models.seed_whisper("tiny.en")
+    weights = Path(first.path) / "model.bin"
+    size = weights.stat().st_size
+    with open(weights, "r+b") as handle:
+        handle.truncate(size // 2)
+    monkeypatch.setattr(models.EmbeddedWhisper, "installed", lambda self: None)
+    assert models.seeded_whisper("tiny.en") is None  # a stage never loads it
+    monkeypatch.undo()
+    monkeypatch.setenv("MODEL_CACHE", str(cache))
+    with caplog.at_level("INFO", logger="shared.models"):
+        again = models.seed_whisper("tiny.en")
+    assert again == first and weights.stat().st_size == size
+    damaged = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
+    assert len(damaged) == 1 and "model.bin has" in damaged[0]
+
+
+def test_a_changed_seeded_file_of_the_same_size_is_caught_by_its_hash(cache, caplog):
+    first = models.seed_whisper("tiny.en")
+    models._verified.clear()  # a new seeder process
+    config = Path(first.path) / "config.json"
+    text = config.read_bytes()
+    config.write_bytes(text[:-1] + (b"x" if text[-1:] != b"x" else b"y"))
+    with caplog.at_level("INFO", logger="shared.models"):
+        models.seed_whisper("tiny.en")
+    assert config.read_bytes() == text
+    assert any("SHA-256" in r.getMessage() for r in caplog.records)
+
+
+def test_a_copy_seeded_before_sizes_were_recorded_is_seeded_again(cache, monkeypatch):
+    first = models.seed_whisper("tiny.en")
+    (Path(first.path) / models.EMBEDDED_MARKER).write_text(first.revision)  # the old marker: the revision alone
+    monkeypatch.setattr(models.EmbeddedWhisper, "installed", lambda self: None)
+    assert models.seeded_whisper("tiny.en") is None
+    monkeypatch.undo()
+    monkeypatch.setenv("MODEL_CACHE", str(cache))
+    assert models.seed_whisper("tiny.en") == first
+    assert json.loads((Path(first.path) / models.EMBEDDED_MARKER).read_text())["from"] == first.revision
+
+
+def test_a_seeder_killed_midway_leaves_a_staging_folder_the_next_one_removes(cache):
+    stale = cache / "embedded" / "faster-whisper-tiny.en.partial-99999"
+    stale.mkdir(parents=True)
+    (stale / "model.bin").write_bytes(b"half")
+    models.seed_whisper("tiny.en")
+    assert not stale.exists()

@@ -377,3 +377,15 @@ def test_the_native_runner_fetches_at_job_creation(fake_tmdb, media, tmp_path, m
     assert json.loads((folder / "metadata.json").read_text())["title"] == "The Big Lebowski"
     assert len(fake_tmdb.requests) == 2
     assert V3_KEY not in "".join(capsys.readouterr())
+
+
+def test_an_answer_that_echoes_the_key_leaves_it_out_of_metadata_json(fake_tmdb, media, tmp_path, monkeypatch):
+    """metadata.json is scrubbed like tmdb.json: every TMDB-derived field, not only the cache."""
+    echoed = {**DETAILS, "overview": f"request api_key={V3_KEY} logged", "keywords": {"keywords": [{"name": V3_KEY}]},
+              "credits": {"cast": [{"name": "John Goodman", "character": f"Walter {V3_KEY}", "order": 0}]}}
+    fake_tmdb.routes.update({"/3/search/movie": (200, SEARCH), "/3/movie/115": (200, echoed)})
+    monkeypatch.setenv("TMDB_API_KEY", V3_KEY)
+    job = create_job(media, jobs_dir=tmp_path / "jobs")
+    metadata = json.loads((job.root / "metadata.json").read_text())
+    assert metadata["synopsis"] == "request api_key=*** logged" and metadata["cast"][0]["character"] == "Walter ***"
+    assert V3_KEY.encode() not in files_text(job.root)
