@@ -11,7 +11,8 @@ export JOBS_DIR
 REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
                 docker/requirements-models.txt docker/requirements-ml.txt docker/requirements-ner.txt \
                 docker/requirements-translation.txt docker/requirements-lyrics.txt \
-                docker/requirements-subtitles.txt docker/requirements-dev.txt
+                docker/requirements-subtitles.txt docker/requirements-fleet.txt \
+                docker/requirements-dev.txt
 # installed with --no-deps (each file says why)
 NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-asr-nodeps.txt \
                        docker/requirements-diarization-nodeps.txt

@@ -5,7 +5,7 @@
 # be done here (no root or sudo, no apt, a rootless or remote docker) it says so
 # in one line and points to make run-native, which needs no Docker.
 #
-#   bash docker/setup-host.sh packages   ffmpeg; flite, sox (make test); python3-venv; docker.io, mmdebstrap
+#   bash docker/setup-host.sh packages   ffmpeg; flite, sox, redis-server (make test); python3-venv; docker.io, mmdebstrap
 #   bash docker/setup-host.sh docker     compose v2 plugin, the engine started, the base image
 #   bash docker/setup-host.sh            both
 #
@@ -47,13 +47,14 @@ packages() {
   python3 -c 'import ensurepip, venv' 2>/dev/null || native+=(python3-venv)
   command -v flite >/dev/null || tests+=(flite)
   command -v sox >/dev/null || tests+=(sox)
+  command -v redis-server >/dev/null || tests+=(redis-server)
   if [ "${SETUP_DOCKER:-1}" != 0 ] && ! docker_elsewhere >/dev/null; then
     { command -v docker && command -v dockerd; } >/dev/null || engine+=(docker.io)
     command -v mmdebstrap >/dev/null || engine+=(mmdebstrap)
   fi
   local all=("${native[@]}" "${tests[@]}" "${engine[@]}")
   if [ ${#all[@]} -eq 0 ]; then
-    say "system packages: ffmpeg, flite, sox, python3-venv$([ "${SETUP_DOCKER:-1}" != 0 ] && echo ", docker, mmdebstrap") already installed"
+    say "system packages: ffmpeg, flite, sox, redis-server, python3-venv$([ "${SETUP_DOCKER:-1}" != 0 ] && echo ", docker, mmdebstrap") already installed"
     return 0
   fi
   local why=""
@@ -65,7 +66,7 @@ packages() {
     [ ${#native[@]} -eq 0 ] || return 1  # the venv and make run-native need them
     return 0
   fi
-  say "installing ${all[*]} (apt-get; ffmpeg for the stages, flite and sox for make test, docker.io and mmdebstrap for make run)"
+  say "installing ${all[*]} (apt-get; ffmpeg for the stages, flite, sox and redis-server for make test, docker.io and mmdebstrap for make run)"
   if ! { apt_update && apt_install "${all[@]}"; }; then
     say "apt-get could not install ${all[*]}: see its message above"
     return 1

@@ -13,6 +13,12 @@ from pathlib import Path
 
 from shared import graph
 from shared.options import fields_of
+from shared.options.queue import QueueOptions
+
+
+def documented_options() -> dict[str, type]:
+    """Every options class in the README's table: the stages', then the executors' (the queue)."""
+    return {**graph.options_by_stage(), "queue": QueueOptions}
 
 
 def settings_table(options_classes: Mapping[str, type]) -> str:
@@ -37,7 +43,7 @@ def rewrite_readme_table(readme: str, table: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    generated = settings_table(graph.options_by_stage())
+    generated = settings_table(documented_options())
     if argv:
         target = Path(argv[0])
         target.write_text(rewrite_readme_table(target.read_text(), generated))
