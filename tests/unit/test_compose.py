@@ -303,7 +303,7 @@ def test_an_image_holds_every_options_module_its_stage_process_reads(spec):
 @pytest.fixture
 def copy_checkout(tmp_path, monkeypatch):
     """A copy of the build inputs the test may edit; the executor hashes it instead of the repository."""
-    for folder in ("shared", "stages", "docker"):
+    for folder in ("shared", "stages", "docker", "fleet"):
         shutil.copytree(REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(images, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)
