@@ -79,5 +79,6 @@ include docker/compose.mk
 # so neither make nor the shell ever reads it as code. OPTIONS is a list of flags: split on spaces
 # (set -f: no wildcards), nothing else. Paths come last after "--", so a leading "-" is a name.
 USER_VARIABLES := INPUT INPUTS METADATA GLOSSARY JOB JOB_ID STAGE CONFIG OPTIONS PROFILE JOBS \
-                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR
+                  ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR \
+                  WORKERS MEDIA_DIR
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))

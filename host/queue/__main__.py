@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--skip", action="append", default=[], metavar="STAGE", help="switch off an optional stage")
     submit.add_argument("--force", action="append", default=[], metavar="STAGE", help="rerun STAGE even if fresh")
     submit.add_argument("--config", type=Path, default=None, help="JSON file of options per stage, kept in the job")
+    submit.add_argument("--owner", default=None, metavar="UID:GID",
+                        help="hand each job folder to the workers' user (when submitting as root; make submit does)")
     status = sub.add_parser("status", help="every submitted job's stages (or the jobs named)")
     status.add_argument("jobs", nargs="*", help="job ids (default: every submitted job)")
     status.add_argument("--json", action="store_true", help="JSON, one object per job")
@@ -35,13 +37,14 @@ def _submit(args: argparse.Namespace) -> int:
     from host.containers.jobs import expand_inputs
     from host.queue.submit import submit
 
+    owner = tuple(int(n) for n in args.owner.split(":")) if args.owner else None
     options = queue_options()
     publish = celery_publisher(make_app(options))
     failures = 0
     for media in expand_inputs(args.inputs):
         try:
             job_id, enqueued = submit(media, publish, args.profile or options.profile, jobs_dir=args.jobs_dir,
-                                      config=args.config, force=args.force, skip=args.skip)
+                                      config=args.config, force=args.force, skip=args.skip, owner=owner)
         except PipelineError as err:
             print(f"error: {media}: {logging_setup.mask_secrets(str(err))}", file=sys.stderr)
             failures += 1

@@ -40,8 +40,12 @@ gen = _load("gen_compose")
 dockerfiles = _load("gen_dockerfiles")
 
 
-def compose(profile: str) -> dict:
-    return yaml.safe_load((REPO_ROOT / gen.PROFILES[profile]).read_text())
+def compose(profile: str, queue: bool = False) -> dict:
+    """A compose file; without ``queue``, its stage services only (the queue profile's: tests/unit/test_fleet_deploy.py)."""
+    data = yaml.safe_load((REPO_ROOT / gen.PROFILES[profile]).read_text())
+    if not queue:
+        data["services"] = {n: s for n, s in data["services"].items() if "queue" not in s.get("profiles", [])}
+    return data
 
 
 def stage_pkg(spec: graph.StageSpec) -> str:
