@@ -37,7 +37,10 @@ def _submit(args: argparse.Namespace) -> int:
     from host.containers.jobs import expand_inputs
     from host.queue.submit import submit
 
-    owner = tuple(int(n) for n in args.owner.split(":")) if args.owner else None
+    owner = None
+    if args.owner:
+        uid, _, gid = args.owner.partition(":")
+        owner = (int(uid), int(gid or uid))
     options = queue_options()
     publish = celery_publisher(make_app(options))
     failures = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from fleet.dispatch import Publish, enqueue_ready
@@ -14,7 +15,7 @@ from host import lifecycle
 
 def submit(media: Path, publish: Publish, profile: str, *, jobs_dir: Path | None = None, job_id: str | None = None,
            config: Path | None = None, metadata: Path | None = None, glossary: Path | None = None,
-           force: list[str] = (), skip: list[str] = (), owner: tuple[int, int] | None = None) -> tuple[str, list[str]]:
+           force: Sequence[str] = (), skip: Sequence[str] = (), owner: tuple[int, int] | None = None) -> tuple[str, list[str]]:
     """The job id and the stages enqueued now. ``owner``: (uid, gid) the job folder is handed to
     before anything is enqueued (the workers' user, when the submitter is root). Raises
     PipelineError (bad input, the job in use)."""
