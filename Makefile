@@ -46,7 +46,7 @@ stage-native: $(VENV)/.installed ## run one stage natively on one job: STAGE=asr
 	@test -n "$$STAGE" -a -n "$$JOB" || { echo 'usage: make stage-native STAGE=asr JOB=<job-id>'; exit 2; }
 	@set -f; $(PY) -m "stages.$${STAGE//-/_}" "--job=$$JOB" $$OPTIONS
 
-lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
+lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ and fleet/ (settings in pyproject.toml); make test runs it first
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

@@ -64,11 +64,11 @@ def pvc(name: str, size: str, mode: str) -> dict[str, Any]:
 
 
 def shared_volumes() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    volumes = [{"name": "jobs", "persistentVolumeClaim": {"claimName": "jobs"}},
+    volumes: list[dict[str, Any]] = [{"name": "jobs", "persistentVolumeClaim": {"claimName": "jobs"}},
                {"name": "models", "persistentVolumeClaim": {"claimName": "models"}},
                {"name": "media", "persistentVolumeClaim": {"claimName": "media", "readOnly": True}},
                {"name": "tmp", "emptyDir": {}}]
-    mounts = [{"name": "jobs", "mountPath": JOBS_MOUNT}, {"name": "models", "mountPath": MODELS_MOUNT},
+    mounts: list[dict[str, Any]] = [{"name": "jobs", "mountPath": JOBS_MOUNT}, {"name": "models", "mountPath": MODELS_MOUNT},
               {"name": "media", "mountPath": MEDIA_MOUNT, "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
     return volumes, mounts
 
