@@ -59,6 +59,7 @@ test-unit: $(VENV)/.installed ## only the fast unit tests
 bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in the same run (bench/README.md)
 	$(PY) -m bench.asr_overhead
 	$(PY) -m bench.diarization_speed
+	$(PY) -m bench.scale
 
 eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics
 	$(PY) -m bench.eval_names

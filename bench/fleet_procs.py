@@ -1,6 +1,6 @@
-"""Real processes for the queue tests: Debian's redis-server on a free loopback port, and
-Celery workers (``python -m fleet.worker``) each in its own session, so a test can SIGKILL a
-worker together with the stage it runs, as when a machine dies."""
+"""Real processes for the queue's tests and benchmark: Debian's redis-server on a free loopback
+port, and Celery workers (``python -m fleet.worker``) each in its own session, so a test can
+SIGKILL a worker together with the stage it runs, as when a machine dies."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
-from tests.conftest import REPO_ROOT, stage_env
+
+class NoRedis(RuntimeError):
+    """redis-server is not installed."""
 
 
 def free_port() -> int:
@@ -39,7 +41,7 @@ class RedisServer:
     def __init__(self, folder: Path):
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed (apt-get install redis-server; make setup installs it)")
+            raise NoRedis("redis-server is not installed (apt-get install redis-server; make setup installs it)")
         self.binary, self.folder, self.port = binary, folder, free_port()
         self.process: subprocess.Popen | None = None
         folder.mkdir(parents=True, exist_ok=True)
@@ -99,4 +101,10 @@ class Worker:
 
 
 def queue_env(redis: RedisServer, jobs_dir: Path, **extra: str) -> dict[str, str]:
-    return stage_env(jobs_dir, QUEUE_BROKER_URL=redis.url, **extra)
+    """The environment of the workers and the submitter: no stage setting of the caller's, the
+    broker, the jobs folder."""
+    prefixes = ("ASR_", "VAD_", "SUBTITLE_", "MUX_", "DEMUX_", "TMDB_", "QUEUE_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update({"PYTHONPATH": str(REPO_ROOT), "LOG_FORMAT": "human", "JOBS_DIR": str(jobs_dir),
+                "QUEUE_BROKER_URL": redis.url, **extra})
+    return env
