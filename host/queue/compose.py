@@ -80,6 +80,8 @@ def services(stages: list[str], profile: str, image_of: Callable[[str], str], se
         "    cap_drop: [ALL]",
         "    security_opt: [no-new-privileges:true]",
         "    restart: unless-stopped",
+        "    # make submit and make status reach it from this host only (loopback); other hosts: docs/SCALE.md",
+        '    ports: ["127.0.0.1:${REDIS_PORT:-6379}:6379"]',
         "    volumes:",
         f"      - {REDIS_VOLUME}:/data",
         "    healthcheck:",
