@@ -53,7 +53,7 @@ def test_without_apt_it_says_what_to_install_in_one_line_and_fails_without_ffmpe
 
 
 def test_without_root_or_sudo_docker_is_left_to_make_run_native(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "apt-get"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "redis-server", "apt-get"):
         stub(machine, tool)
     result = setup_host(machine)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -64,7 +64,7 @@ def test_without_root_or_sudo_docker_is_left_to_make_run_native(machine):
 
 
 def test_a_remote_docker_is_left_alone(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "docker"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "redis-server", "docker"):
         stub(machine, tool)
     result = setup_host(machine, "docker", DOCKER_HOST="tcp://builder.example:2376")
     assert result.returncode == 0
@@ -74,7 +74,7 @@ def test_a_remote_docker_is_left_alone(machine):
 
 
 def test_what_is_done_is_skipped(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "dockerd", "mmdebstrap"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "redis-server", "dockerd", "mmdebstrap"):
         stub(machine, tool)
     stub(machine, "docker", 'case "$1 $2" in "compose version") echo 5.6.1 ;; "info "*|"info") exit 0 ;; '
                             '"version --format") echo 20.10.24 ;; "image inspect") exit 0 ;; esac; exit 0')
@@ -88,7 +88,7 @@ def test_what_is_done_is_skipped(machine):
 
 
 def test_setup_docker_0_leaves_docker_out(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "redis-server"):
         stub(machine, tool)
     result = setup_host(machine, SETUP_DOCKER="0")
     assert result.returncode == 0
@@ -99,3 +99,12 @@ def test_the_makefile_runs_it_for_setup():
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert "bash docker/setup-host.sh packages" in makefile and "bash docker/setup-host.sh docker" in makefile
     assert os.access(SCRIPT, os.X_OK)
+
+
+def test_redis_server_is_installed_for_the_queue_tests(machine):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "apt-get"):
+        stub(machine, tool)
+    result = setup_host(machine, "packages")
+    line = result.stdout.strip().splitlines()[0]
+    assert line.startswith("setup: not root and no sudo: cannot install redis-server"), line
+    assert "make test skips" in result.stdout
