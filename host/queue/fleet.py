@@ -96,14 +96,18 @@ def down(profile: str) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python3 -m host.queue.fleet", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("up", "down"))
     parser.add_argument("--profile", default=None, help="auto, cpu or gpu (default $PROFILE or auto)")
     parser.add_argument("--media-dir", type=Path, default=Path(os.environ.get("MEDIA_DIR") or "films"),
                         help="the folder of the inputs, mounted read-only in every worker (default $MEDIA_DIR or ./films)")
     parser.add_argument("workers", nargs="*", help="stage=count pairs (default: one worker per stage)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_intermixed_args(argv)  # make fleet-up puts WORKERS after the options
     try:
         profile = resolve_profile(args.profile, tuple(images.PROFILES))
         if args.command == "down":

@@ -12,7 +12,7 @@ import yaml
 from fleet.queues import PROFILES
 from host.containers.cli import Fail
 from host.queue import compose as queue
-from host.queue.fleet import parse_workers
+from host.queue.fleet import build_parser, parse_workers
 from shared import graph
 from tests.conftest import REPO_ROOT
 
@@ -67,3 +67,8 @@ def test_workers_setting():
     for bad in ("asr", "asr=two", "nope=1"):
         with pytest.raises(Fail):
             parse_workers([bad])
+
+
+def test_make_fleet_up_passes_workers_after_the_options():
+    args = build_parser().parse_intermixed_args(["up", "--profile=cpu", "--media-dir=films", "asr=2", "diarization=1"])
+    assert args.command == "up" and args.profile == "cpu" and args.workers == ["asr=2", "diarization=1"]
