@@ -93,3 +93,26 @@ def test_a_delivery_requeues_while_another_process_holds_the_job_lock(job, monke
 def test_a_task_this_submission_did_not_enqueue_is_ignored(job):
     write_record(job.root, new_record("cpu", ["demux", "silero-vad"], skip=[], forced=[]))
     assert work.run_delivery(job.id, "silero-vad", published([]), job.root.parent) == work.IGNORED
+
+
+def test_status_reads_each_stage_from_the_record_and_the_outcomes(job):
+    from host.queue.status import format_status, job_status
+
+    record = new_record("cpu", ["demux", "silero-vad", "asr", "pre-ner", "subtitles"], skip=["pre-ner"], forced=[])
+    record.stages = {"demux": StageRecord("demux", record.submitted_at, record.submitted_at, "w:1", 1, 0),
+                     "silero-vad": StageRecord("silero-vad", record.submitted_at, record.submitted_at + 1, "w:2", 2),
+                     "asr": StageRecord("asr.cpu", record.submitted_at)}
+    write_record(job.root, record)
+    (job.root / "demux").mkdir()
+    write_outcome(job.root / "demux", {"stage": "demux", "status": "ran", "wall_s": 1.5})
+    status = job_status(job)
+    states = {row["stage"]: row["state"] for row in status["stages"]}
+    assert states == {"demux": "done", "silero-vad": "running", "asr": "queued", "pre-ner": "skipped", "subtitles": "waiting"}
+    assert status["state"] == "running" and status["stages"][0]["wall_s"] == 1.5
+    assert "x2" in format_status(status)  # silero-vad's second delivery
+
+    record.failed = {"stage": "silero-vad", "reason": "silero-vad: the audio is unreadable"}
+    write_record(job.root, record)
+    status = job_status(job)
+    assert status["state"] == "failed" and status["error"] == "silero-vad: the audio is unreadable"
+    assert [r["state"] for r in status["stages"] if r["stage"] == "silero-vad"] == ["failed"]
