@@ -11,7 +11,8 @@ export JOBS_DIR
 REQUIREMENTS := docker/requirements-common.txt docker/requirements-vad.txt docker/requirements-asr.txt \
                 docker/requirements-models.txt docker/requirements-ml.txt docker/requirements-ner.txt \
                 docker/requirements-translation.txt docker/requirements-lyrics.txt \
-                docker/requirements-subtitles.txt docker/requirements-service.txt docker/requirements-dev.txt
+                docker/requirements-subtitles.txt docker/requirements-service.txt docker/requirements-fleet.txt \
+                docker/requirements-dev.txt
 # installed with --no-deps (each file says why)
 NODEPS_REQUIREMENTS := docker/requirements-vad-nodeps.txt docker/requirements-asr-nodeps.txt \
                        docker/requirements-diarization-nodeps.txt
@@ -56,7 +57,7 @@ watch: $(VENV)/.installed ## subtitle new media in DIR as it appears: <name>.<la
 	@test -n "$$DIR" || { echo 'usage: make watch DIR=library/'; exit 2; }
 	@$(PY) -m host.service.watch $${ONCE:+--once} -- "$$DIR"
 
-lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/ (settings in pyproject.toml); make test runs it first
+lint: $(VENV)/.installed ## ruff over the repository, mypy over shared/, fleet/ and host/service/ (settings in pyproject.toml); make test runs it first
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
@@ -69,6 +70,7 @@ test-unit: $(VENV)/.installed ## only the fast unit tests
 bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in the same run (bench/README.md)
 	$(PY) -m bench.asr_overhead
 	$(PY) -m bench.diarization_speed
+	$(PY) -m bench.scale
 
 eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics
 	$(PY) -m bench.eval_names
@@ -90,5 +92,5 @@ include docker/compose.mk
 # (set -f: no wildcards), nothing else. Paths come last after "--", so a leading "-" is a name.
 USER_VARIABLES := INPUT INPUTS METADATA GLOSSARY JOB JOB_ID STAGE CONFIG OPTIONS PROFILE JOBS \
                   ASR_MODEL HF_MODELS DIARIZATION_MODEL TRANSLATION_MODEL IMAGE_PREFIX LOCAL_BASE_IMAGE DEBIAN_MIRROR \
-                  DIR ONCE HOST PORT
+                  DIR ONCE HOST PORT WORKERS MEDIA_DIR
 $(foreach v,$(USER_VARIABLES),$(if $(filter undefined,$(origin $(v))),,$(eval override $(v) := $$(value $(v)))$(eval export $(v))))

@@ -27,7 +27,8 @@ LOCAL_BASE_IMAGE ?= local/debian:bookworm
 DEBIAN_MIRROR ?= http://deb.debian.org/debian
 CONTAINERS := $(PYTHON) -m host.containers
 
-.PHONY: run stage shell batch images models wheelhouse base-image compose-files test-containers clean-images
+.PHONY: run stage shell batch images models wheelhouse base-image compose-files test-containers clean-images \
+        fleet-up submit status fleet-down
 
 run: ## containers: INPUT through every stage in its image (PROFILE=auto|cpu|gpu; builds missing images; OPTIONS='--force asr'; without docker: EXECUTOR=auto runs natively)
 	@test -n "$$INPUT" || { echo 'usage: make run INPUT=movie.mp4 [PROFILE=cpu|gpu] [ASR_MODEL=base ...] [OPTIONS="--from subtitles"]'; exit 2; }
@@ -76,3 +77,19 @@ clean-images: ## containers: remove this project's images (IMAGE_PREFIX); jobs a
 	@ids=$$($${DOCKER:-docker} images --filter "reference=$${IMAGE_PREFIX:-whisperx-pipeline}/*" -q | sort -u); \
 	  if [ -n "$$ids" ]; then $${DOCKER:-docker} image rm -f $$ids; else echo "no images"; fi; \
 	  $${DOCKER:-docker} image prune -f --filter label=org.whisperx-pipeline.source
+
+# The queue executor (docs/SCALE.md): Redis and a Celery worker per stage image on this host; jobs
+# submitted from the venv (celery), their status read from the job folders.
+fleet-up: ## queue: Redis and a worker per stage image (WORKERS="asr=2 diarization=1"; MEDIA_DIR=films: the inputs' folder; PROFILE)
+	@set -f; $(PYTHON) -m host.queue.fleet up "--profile=$$PROFILE" "--media-dir=$${MEDIA_DIR:-films}" $$WORKERS
+
+submit: $(VENV)/.installed ## queue: one job per input, enqueued (INPUTS='a.mp4 b.mkv' or INPUTS=films/); prints the job ids
+	@test -n "$$INPUTS" || { echo "usage: make submit INPUTS='a.mp4 b.mkv' (or a folder under MEDIA_DIR)"; exit 2; }
+	@set -f; owner=; [ "$$(id -u)" != 0 ] || owner="--owner=$${PIPELINE_UID:-1000}:$${PIPELINE_GID:-1000}"; \
+	  QUEUE_BROKER_URL="$${QUEUE_BROKER_URL:-redis://localhost:$${REDIS_PORT:-6379}/0}" $(PY) -m host.queue submit $$owner $$OPTIONS -- $$INPUTS
+
+status: $(VENV)/.installed ## queue: every submitted job, stage by stage (JOB=<id> for one)
+	@$(PY) -m host.queue status $${JOB:+"$$JOB"}
+
+fleet-down: ## queue: stop Redis and the workers (Redis's volume is kept: what was queued waits for the next fleet-up)
+	@$(PYTHON) -m host.queue.fleet down "--profile=$$PROFILE"

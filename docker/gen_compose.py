@@ -43,6 +43,7 @@ from host.containers.images import (  # noqa: E402,F401  (after the path fix abo
     stage_base,
     stage_image,
 )
+from host.queue import compose as queue  # noqa: E402
 from shared import graph  # noqa: E402
 
 # Where things are inside every container; the host side comes from the
@@ -235,12 +236,27 @@ def render(profile: str) -> str:
     accelerated = ", ".join(s.name for s in graph.topological_order() if has_accelerator(s))
     title = "\n# ".join(textwrap.wrap(TITLES[profile].format(gpu=accelerated), 78))
     lines = HEADER.format(title=title, profile=profile).splitlines()
-    lines += ["", f"name: whisperx-pipeline-{profile}", "", *common_blocks(), "", "services:"]
+    lines += ["", f"name: whisperx-pipeline-{profile}", "", *common_blocks(), *queue_blocks(), "", "services:"]
     lines += models_service()
     for spec in graph.topological_order():
         lines.append("")
         lines += service(spec, profile)
+    lines += queue_services(profile)
     return "\n".join(lines) + "\n"
+
+
+def queue_blocks() -> list[str]:
+    return queue.blocks(CONTAINER_UID, CONTAINER_JOBS_DIR, CONTAINER_MODEL_CACHE, job_wide_settings()[len(COMMON_ENV):])
+
+
+def queue_services(profile: str) -> list[str]:
+    """The queue profile: Redis and a worker per stage image (host/queue/compose.py)."""
+    def image_of(name: str) -> str:
+        image = stage_image(graph.stage(name), profile)
+        return f"{IMAGE_PREFIX}/{image.name}:{IMAGE_TAG}{image.tag_suffix}"
+
+    return queue.services([s.name for s in graph.topological_order()], profile, image_of, stage_settings,
+                          lambda name: has_accelerator(graph.stage(name)), IMAGE_PREFIX, IMAGE_TAG)
 
 
 def main(argv: list[str] | None = None) -> int:

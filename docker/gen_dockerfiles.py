@@ -162,6 +162,11 @@ STAGE_IMAGES: dict[str, StageImage] = {
     ),
 }
 
+# Every stage image can run as a queue worker (python -m fleet.worker, docs/SCALE.md): Celery
+# on Redis, the last library layer, and the fleet/ package beside shared/.
+WORKER_REQUIREMENTS = ("requirements-fleet.txt",)
+WORKER_PACKAGE = sources.WORKER_PACKAGE
+
 PIP_MOUNTS = ("--mount=type=cache,target=/root/.cache/pip",
               "--mount=type=secret,id=cacert,target=/run/secrets/cacert",
               "--mount=type=bind,from=wheels,target=/wheelhouse")
@@ -206,8 +211,8 @@ def copy_lines(files: list[str], width: int = 100) -> list[str]:
 def stage_sources(spec: graph.StageSpec) -> list[str]:
     """Every path of the build context the stage's Dockerfile copies (what its image is built from)."""
     package = spec.module.split(".")[-1]
-    layers = [f"docker/{name}" for files in STAGE_IMAGES[spec.name].layers for name in files]
-    return [*layers, *shared_files(spec), "stages/__init__.py", f"stages/{package}/"]
+    layers = [f"docker/{name}" for files in (*STAGE_IMAGES[spec.name].layers, WORKER_REQUIREMENTS) for name in files]
+    return [*layers, *shared_files(spec), f"{WORKER_PACKAGE}/", "stages/__init__.py", f"stages/{package}/"]
 
 
 MODELS_MODULE = "shared.models"  # the models image runs python -m shared.models seed
@@ -291,15 +296,15 @@ def render(spec: graph.StageSpec) -> str:
         f"ARG BASE_IMAGE=whisperx-pipeline/{base}:latest{suffix if base == 'base-ml' else ''}",
         *WHEELS_PREAMBLE,
     ]
-    for files in image.layers:
+    for files in (*image.layers, WORKER_REQUIREMENTS):
         lines += layer_lines(files)
-    if image.layers:
-        lines.append("")
+    lines.append("")
     if accelerated and base == "base-runtime":
         lines.append("ARG ACCELERATOR=cpu")
-    checks = [f"python -m {spec.module} --help > /dev/null", *image.checks]
+    checks = [f"python -m {spec.module} --help > /dev/null", *image.checks, "python -m fleet.worker --help > /dev/null"]
     lines += [
         *copy_lines(shared_files(spec)),
+        f"COPY {WORKER_PACKAGE}/ /app/{WORKER_PACKAGE}/",
         "COPY stages/__init__.py /app/stages/",
         f"COPY stages/{package}/ /app/stages/{package}/",
         f"RUN {checks[0]}; \\", *(f"    {c}; \\" for c in checks[1:-1]), *([f"    {checks[-1]}"] if len(checks) > 1 else []),

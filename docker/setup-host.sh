@@ -5,7 +5,7 @@
 # be done here (no root or sudo, no apt, a rootless or remote docker) it says so
 # in one line and points to make run-native, which needs no Docker.
 #
-#   bash docker/setup-host.sh packages   ffmpeg; flite, sox, chromium (make test); python3-venv; docker.io, mmdebstrap
+#   bash docker/setup-host.sh packages   ffmpeg; flite, sox, chromium, redis-server (make test); python3-venv; docker.io, mmdebstrap
 #   bash docker/setup-host.sh docker     compose v2 plugin, the engine started, the base image
 #   bash docker/setup-host.sh            both
 #
@@ -48,13 +48,14 @@ packages() {
   command -v flite >/dev/null || tests+=(flite)
   command -v sox >/dev/null || tests+=(sox)
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || tests+=(chromium)  # the report's browser tests
+  command -v redis-server >/dev/null || tests+=(redis-server)
   if [ "${SETUP_DOCKER:-1}" != 0 ] && ! docker_elsewhere >/dev/null; then
     { command -v docker && command -v dockerd; } >/dev/null || engine+=(docker.io)
     command -v mmdebstrap >/dev/null || engine+=(mmdebstrap)
   fi
   local all=("${native[@]}" "${tests[@]}" "${engine[@]}")
   if [ ${#all[@]} -eq 0 ]; then
-    say "system packages: ffmpeg, flite, sox, chromium, python3-venv$([ "${SETUP_DOCKER:-1}" != 0 ] && echo ", docker, mmdebstrap") already installed"
+    say "system packages: ffmpeg, flite, sox, chromium, redis-server, python3-venv$([ "${SETUP_DOCKER:-1}" != 0 ] && echo ", docker, mmdebstrap") already installed"
     return 0
   fi
   local why=""
@@ -72,7 +73,7 @@ packages() {
     say "no chromium package here: install Chromium or Chrome yourself, else make test skips the report's browser tests"
     [ ${#all[@]} -gt 0 ] || return 0
   fi
-  say "installing ${all[*]} (apt-get; ffmpeg for the stages, flite, sox and chromium for make test, docker.io and mmdebstrap for make run)"
+  say "installing ${all[*]} (apt-get; ffmpeg for the stages, flite, sox, chromium and redis-server for make test, docker.io and mmdebstrap for make run)"
   if ! { apt_update && apt_install "${all[@]}"; }; then
     say "apt-get could not install ${all[*]}: see its message above"
     return 1

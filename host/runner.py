@@ -127,14 +127,13 @@ def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str]
     extra: dict[str, Any] = {"groups": groups} if groups is not None else {}
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         while running or (pending and failure is None and not stopping()):
-            for name in list(pending):
+            for name in graph.ready(order, done, started=in_run - set(pending)):
                 if failure is not None or stopping() or len(running) >= max(1, parallel):
                     break
-                if all(dep in done for dep in graph.upstream(name) & in_run):
-                    pending.remove(name)
-                    future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip,
-                                         *([lock_fd] if lock_fd is not None else []), **extra)
-                    running[future] = name
+                pending.remove(name)
+                future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip,
+                                     *([lock_fd] if lock_fd is not None else []), **extra)
+                running[future] = name
             if not running:
                 break
             finished, _ = wait(running, timeout=0.5 if groups is not None else None, return_when=FIRST_COMPLETED)

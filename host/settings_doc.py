@@ -13,6 +13,7 @@ from pathlib import Path
 
 from shared import graph
 from shared.options import fields_of
+from shared.options.queue import QueueOptions
 
 
 def settings_table(options_classes: Mapping[str, type]) -> str:
@@ -37,10 +38,11 @@ def rewrite_readme_table(readme: str, table: str) -> str:
 
 
 def documented_options() -> dict[str, type]:
-    """Every options class the README's table shows: the stages' (graph order), then the service's."""
+    """Every options class the README's table shows: the stages' (graph order), then the executors' (the queue)
+    and the service's."""
     from host.service.options import ServiceOptions, WatchOptions
 
-    return {**graph.options_by_stage(), "service": ServiceOptions, "watch": WatchOptions}
+    return {**graph.options_by_stage(), "queue": QueueOptions, "service": ServiceOptions, "watch": WatchOptions}
 
 
 def main(argv: list[str]) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -315,6 +316,14 @@ def upstream(name: str) -> set[str]:
     """Stages whose outputs ``name`` reads, directly (optional inputs and refinements included)."""
     spec = stage(name)
     return {producer(a) for a in (*spec.inputs, *optional_reads(spec))} - {JOB}
+
+
+def ready(order: Sequence[str], done: Collection[str], started: Collection[str] = ()) -> list[str]:
+    """The stages of ``order`` that may start now: neither done nor started, and every stage
+    they read from that is part of ``order`` done (an executor counts a switched-off stage as
+    done). The one readiness rule of every executor: the native runner and the queue."""
+    in_run, finished = set(order), set(done)
+    return [n for n in order if n not in finished and n not in started and upstream(n) & in_run <= finished]
 
 
 def stage_list(value: str | None) -> list[str]:

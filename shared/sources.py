@@ -92,14 +92,23 @@ def stage_files(spec: graph.StageSpec) -> tuple[Path, ...]:
     return _with_closure((*package_files(spec), options))
 
 
+WORKER_PACKAGE = "fleet"  # the queue worker (docs/SCALE.md): in every stage image, stage-neutral
+
+
+def worker_files() -> tuple[Path, ...]:
+    """The queue worker's package (``fleet/``), which every stage image holds to run as a worker."""
+    return tuple(sorted((REPO_ROOT / WORKER_PACKAGE).rglob("*.py")))
+
+
 def image_files(spec: graph.StageSpec) -> tuple[Path, ...]:
     """What the stage's image must hold: :func:`stage_files`, plus the options modules of the
     stages whose settings can switch this one off (``graph.switched_off`` reads them) and of
-    the stages whose options its own follow (``option_links``: pre-ner reads asr's model)."""
+    the stages whose options its own follow (``option_links``: pre-ner reads asr's model), and
+    the queue worker with the ``shared`` modules it imports (not in the stage's code hash)."""
     switching = [s.options_module for s in graph.STAGES if s.enabled_by]
     linked = [graph.stage(link.stage).options_module for link in spec.option_links]
     extra = [module_file(name) for name in (*switching, *linked)]
-    return _with_closure((*stage_files(spec), *(p for p in extra if p is not None)))
+    return _with_closure((*stage_files(spec), *(p for p in extra if p is not None), *worker_files()))
 
 
 def code_hash(spec: graph.StageSpec) -> str:

@@ -18,6 +18,7 @@ SMOKES = {
     "eval_lyrics": (["bench.eval_lyrics", "--smoke"], "mean F1"),
     "eval_names": (["bench.eval_names", "--smoke"], "false corrections"),
     "eval_speakers": (["bench.eval_speakers", "--smoke"], "turns right"),
+    "scale": (["bench.scale", "--smoke"], "ratio queue-2/native-2"),
 }
 
 

@@ -40,8 +40,12 @@ gen = _load("gen_compose")
 dockerfiles = _load("gen_dockerfiles")
 
 
-def compose(profile: str) -> dict:
-    return yaml.safe_load((REPO_ROOT / gen.PROFILES[profile]).read_text())
+def compose(profile: str, queue: bool = False) -> dict:
+    """A compose file; without ``queue``, its stage services only (the queue profile's: tests/unit/test_fleet_deploy.py)."""
+    data = yaml.safe_load((REPO_ROOT / gen.PROFILES[profile]).read_text())
+    if not queue:
+        data["services"] = {n: s for n, s in data["services"].items() if "queue" not in s.get("profiles", [])}
+    return data
 
 
 def stage_pkg(spec: graph.StageSpec) -> str:
@@ -343,7 +347,7 @@ def test_an_image_holds_every_options_module_its_stage_process_reads(spec):
 @pytest.fixture
 def copy_checkout(tmp_path, monkeypatch):
     """A copy of the build inputs the test may edit; the executor hashes it instead of the repository."""
-    for folder in ("shared", "stages", "docker"):
+    for folder in ("shared", "stages", "docker", "fleet"):
         shutil.copytree(REPO_ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(images, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(sources, "REPO_ROOT", tmp_path)

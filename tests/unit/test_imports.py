@@ -2,7 +2,9 @@
 
 * a stage package (``stages/<name>/``) imports ``shared`` and its own package, never
   another stage and never ``host``;
-* ``shared`` imports no stage and no ``host`` module.
+* ``shared`` imports no stage and no ``host`` module;
+* ``fleet`` (the queue worker, copied into every stage image) imports ``shared``, never a
+  stage and never ``host``.
 
 Every ``.py`` file is parsed (not imported): imports at module level and inside
 functions, relative imports resolved against the file's package, and
@@ -60,14 +62,16 @@ def violations(root: Path) -> list[str]:
     """``path:line: what it imports, and the rule it breaks``, for every file under
     ``stages/`` and ``shared/`` that breaks the import rule."""
     found = []
-    for path in sorted([*root.glob("stages/**/*.py"), *root.glob("shared/**/*.py")]):
+    for path in sorted([*root.glob("stages/**/*.py"), *root.glob("shared/**/*.py"), *root.glob("fleet/**/*.py")]):
         rel = path.relative_to(root)
         if "__pycache__" in rel.parts:
             continue
         own_stage = rel.parts[1] if rel.parts[0] == "stages" and len(rel.parts) > 2 else None  # stages/<name>/...
         for line, name in imported_names(root, path):
             parts = name.split(".")
-            if parts[0] == "host":
+            if rel.parts[0] == "fleet" and parts[0] in ("host", "stages"):
+                rule = "fleet/ (the queue worker, in every stage image) imports shared/, never host/ or a stage"
+            elif parts[0] == "host":
                 rule = "a stage never imports host/" if own_stage else "shared/ never imports host/"
             elif parts[0] == "stages" and len(parts) > 1 and rel.parts[0] == "shared":
                 rule = "shared/ imports no stage"
@@ -163,3 +167,15 @@ def test_every_checkpoint_we_load_is_loaded_as_weights_only():
                     if not (isinstance(flag, ast.Constant) and flag.value is True):
                         offenders.append(f"{path.relative_to(REPO_ROOT)}:{node.lineno}")
     assert not offenders, f"torch.load without weights_only=True: {', '.join(offenders)}"
+
+
+def test_the_queue_worker_imports_no_host_and_no_stage(tmp_path):
+    root = plant(tmp_path, {**CLEAN, "fleet/work.py": "from shared import joblock\nfrom host.lifecycle import open_job\n",
+                            "fleet/tasks.py": "import stages.asr.stage\n"})
+    found = violations(root)
+    assert found == ["fleet/tasks.py:1: imports stages.asr.stage (fleet/ (the queue worker, in every stage image) imports "
+                     "shared/, never host/ or a stage)",
+                     "fleet/work.py:2: imports host.lifecycle (fleet/ (the queue worker, in every stage image) imports "
+                     "shared/, never host/ or a stage)",
+                     "fleet/work.py:2: imports host.lifecycle.open_job (fleet/ (the queue worker, in every stage image) "
+                     "imports shared/, never host/ or a stage)"]

@@ -53,7 +53,7 @@ def test_without_apt_it_says_what_to_install_in_one_line_and_fails_without_ffmpe
 
 
 def test_without_root_or_sudo_docker_is_left_to_make_run_native(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "apt-get"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "redis-server", "apt-get"):
         stub(machine, tool)
     result = setup_host(machine)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -64,7 +64,7 @@ def test_without_root_or_sudo_docker_is_left_to_make_run_native(machine):
 
 
 def test_a_remote_docker_is_left_alone(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "docker"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "redis-server", "docker"):
         stub(machine, tool)
     result = setup_host(machine, "docker", DOCKER_HOST="tcp://builder.example:2376")
     assert result.returncode == 0
@@ -74,7 +74,7 @@ def test_a_remote_docker_is_left_alone(machine):
 
 
 def test_what_is_done_is_skipped(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "dockerd", "mmdebstrap"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "redis-server", "dockerd", "mmdebstrap"):
         stub(machine, tool)
     stub(machine, "docker", 'case "$1 $2" in "compose version") echo 5.6.1 ;; "info "*|"info") exit 0 ;; '
                             '"version --format") echo 20.10.24 ;; "image inspect") exit 0 ;; esac; exit 0')
@@ -88,7 +88,7 @@ def test_what_is_done_is_skipped(machine):
 
 
 def test_setup_docker_0_leaves_docker_out(machine):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "redis-server"):
         stub(machine, tool)
     result = setup_host(machine, SETUP_DOCKER="0")
     assert result.returncode == 0
@@ -102,7 +102,7 @@ def test_the_makefile_runs_it_for_setup():
 
 
 def test_chromium_is_installed_for_the_report_tests_where_apt_has_it(machine, tmp_path):
-    for tool in ("ffmpeg", "ffprobe", "flite", "sox"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "redis-server"):
         stub(machine, tool)
     stub(machine, "id", 'case "$1" in -u) echo 0 ;; *) echo "uid=0(root)" ;; esac')
     log = tmp_path / "apt.log"
@@ -115,7 +115,7 @@ def test_chromium_is_installed_for_the_report_tests_where_apt_has_it(machine, tm
 
 
 def test_without_a_chromium_package_the_rest_is_installed_and_it_says_so(machine, tmp_path):
-    for tool in ("ffmpeg", "ffprobe", "flite"):
+    for tool in ("ffmpeg", "ffprobe", "flite", "redis-server"):
         stub(machine, tool)
     stub(machine, "id", 'case "$1" in -u) echo 0 ;; *) echo "uid=0(root)" ;; esac')
     log = tmp_path / "apt.log"
@@ -125,3 +125,12 @@ def test_without_a_chromium_package_the_rest_is_installed_and_it_says_so(machine
     assert result.returncode == 0, result.stdout + result.stderr
     assert "setup: no chromium package here: install Chromium or Chrome yourself, else make test skips" in result.stdout
     assert log.read_text().splitlines()[-1].endswith("--no-install-recommends sox")
+
+
+def test_redis_server_is_installed_for_the_queue_tests(machine):
+    for tool in ("ffmpeg", "ffprobe", "flite", "sox", "chromium", "apt-get"):
+        stub(machine, tool)
+    result = setup_host(machine, "packages")
+    line = result.stdout.strip().splitlines()[0]
+    assert line.startswith("setup: not root and no sudo: cannot install redis-server"), line
+    assert "make test skips" in result.stdout

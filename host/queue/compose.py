@@ -1,0 +1,107 @@
+"""The ``queue`` profile of the compose files (docker/gen_compose.py writes it into both):
+Redis, and one worker service per stage image. Standard library only, like the generator.
+
+    make fleet-up WORKERS="asr=2 diarization=1"   # redis + a worker per stage (--scale from WORKERS)
+
+Compose starts a profile's services only when asked, so ``make run`` and ``make batch`` never
+see them. A worker runs its stage image with ``python -m fleet.worker --stage <name>``: the
+stage's own libraries, non-root, read-only root filesystem, no capabilities; unlike a stage
+container it has a network (to reach Redis). The jobs folder and the model cache are mounted as
+for the stages, and the media folder (``MEDIA_DIR``) read-only at the same path as on the host,
+because a job records its input by the path it was submitted with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+PROFILE = "queue"
+REDIS = "redis"
+REDIS_VOLUME = "redis-data"
+REDIS_URL = "redis://redis:6379/0"
+QUEUE_SETTINGS = ("QUEUE_VISIBILITY_TIMEOUT_S", "QUEUE_LOCK_RETRY_S", "QUEUE_PUBLISH_RETRY_S", "LOG_FORMAT", "LOG_LEVEL")
+
+
+def worker_service(stage: str) -> str:
+    return f"{stage}-worker"
+
+
+def blocks(uid: str, jobs_dir: str, model_cache: str, switching: list[str]) -> list[str]:
+    """Extension fields the worker services merge (after the stages' own)."""
+    return [
+        "",
+        "# Queue profile (docs/SCALE.md): a worker per stage image, consuming its stage's queue.",
+        "x-worker: &worker",
+        "  profiles: [queue]",
+        "  pull_policy: never",
+        f'  user: "${{PIPELINE_UID:-{uid}}}:${{PIPELINE_GID:-{uid}}}"',
+        "  init: true",
+        "  read_only: true",
+        "  cap_drop: [ALL]",
+        "  security_opt: [no-new-privileges:true]",
+        "  tmpfs: [/tmp]",
+        "  restart: unless-stopped",
+        '  entrypoint: ["python", "-m", "fleet.worker"]',
+        "  depends_on: [redis]",
+        "",
+        "x-worker-environment: &worker-environment",
+        "  HOME: /tmp",
+        f"  JOBS_DIR: {jobs_dir}",
+        f"  MODEL_CACHE: {model_cache}",
+        f"  QUEUE_BROKER_URL: {REDIS_URL}",
+        *(f"  {name}:" for name in dict.fromkeys([*QUEUE_SETTINGS, *switching])),
+        "",
+        "# The jobs folder and the model cache as for the stages; the media folder read-only at",
+        "# its host path (a job names its input by the path it was submitted with).",
+        "x-worker-volumes: &worker-volumes",
+        "  - type: bind",
+        "    source: ${JOBS_DIR:-./jobs}",
+        f"    target: {jobs_dir}",
+        "  - type: bind",
+        "    source: ${MODEL_CACHE:-./shared-model-and-cache}",
+        f"    target: {model_cache}",
+        "  - type: bind",
+        "    source: ${MEDIA_DIR:-./films}",
+        "    target: ${MEDIA_DIR:-/films}",
+        "    read_only: true",
+    ]
+
+
+def services(stages: list[str], profile: str, image_of: Callable[[str], str], settings_of: Callable[[str], list[str]],
+             gpu: Callable[[str], bool], image_prefix: str, image_tag: str) -> list[str]:
+    """The YAML lines of Redis and of one worker per stage, graph order."""
+    lines = [
+        "",
+        f"  {REDIS}:",
+        "    profiles: [queue]",
+        f"    image: {image_prefix}/redis:{image_tag}",
+        "    pull_policy: never",
+        "    read_only: true",
+        "    cap_drop: [ALL]",
+        "    security_opt: [no-new-privileges:true]",
+        "    restart: unless-stopped",
+        "    # make submit and make status reach it from this host only (loopback); other hosts: docs/SCALE.md",
+        '    ports: ["127.0.0.1:${REDIS_PORT:-6379}:6379"]',
+        "    volumes:",
+        f"      - {REDIS_VOLUME}:/data",
+        "    healthcheck:",
+        '      test: ["CMD", "redis-cli", "ping"]',
+        "      interval: 5s",
+    ]
+    for stage in stages:
+        on_gpu = profile == "gpu" and gpu(stage)
+        lines += [
+            "",
+            f"  {worker_service(stage)}:",
+            "    <<: *worker",
+            f"    image: {image_of(stage)}",
+            f'    command: ["--stage", "{stage}", "--profile", "{profile}"]',
+            "    environment:",
+            "      <<: *worker-environment",
+            *(f"      {name}:" for name in settings_of(stage)),
+            "    volumes: *worker-volumes",
+        ]
+        if on_gpu:
+            lines += ["    deploy:", "      resources:", "        reservations:", "          devices:",
+                      "            - driver: nvidia", "              count: all", "              capabilities: [gpu]"]
+    return [*lines, "", "volumes:", f"  {REDIS_VOLUME}:"]

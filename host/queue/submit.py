@@ -1,0 +1,38 @@
+"""Submit a job to the queues: open it as every executor does, record the plan, enqueue what is ready."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from fleet.dispatch import Publish, enqueue_ready
+from fleet.record import new_record
+from host import lifecycle
+
+
+def submit(media: Path, publish: Publish, profile: str, *, jobs_dir: Path | None = None, job_id: str | None = None,
+           config: Path | None = None, metadata: Path | None = None, glossary: Path | None = None,
+           force: Sequence[str] = (), skip: Sequence[str] = (), owner: tuple[int, int] | None = None) -> tuple[str, list[str]]:
+    """The job id and the stages enqueued now. ``owner``: (uid, gid) the job folder is handed to
+    before anything is enqueued (the workers' user, when the submitter is root). Raises
+    PipelineError (bad input, the job in use)."""
+    with contextlib.redirect_stdout(sys.stderr):  # open_job names the folder; stdout is for job ids
+        run = lifecycle.open_job(media, jobs_dir=jobs_dir, job_id=job_id, config=config, metadata=metadata,
+                                 glossary=glossary, force=list(force), skip=list(skip), hold_lock=True)
+    try:
+        if owner is not None:
+            hand_over(run.job.root, *owner)
+        record = new_record(profile, run.order, sorted(run.skip), sorted(run.forced))
+        return run.job.id, enqueue_ready(run.job, record, publish)
+    finally:
+        if run.lock:
+            run.lock.release()
+
+
+def hand_over(root: Path, uid: int, gid: int) -> None:
+    """The job folder and everything in it to ``uid:gid`` (the lock file stays usable: flock is not by owner)."""
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, uid, gid, follow_symlinks=False)

@@ -1,0 +1,118 @@
+"""The queue executor without a broker: queue names from the graph, the shared readiness rule,
+what is enqueued when (a real job folder, a publish that records), a delivery that finds the job
+locked. The real broker and workers: tests/integration/test_fleet.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleet import work
+from fleet.dispatch import enqueue_ready
+from fleet.queues import all_queues, parse_queue, queue_of, queues, queues_of_stage
+from fleet.record import StageRecord, new_record, read_record, write_record
+from host.jobs import create_job
+from shared import graph, joblock
+from shared.fsio import atomic_write_json
+from shared.lock import write_outcome
+from tests.conftest import make_media
+
+
+def test_one_queue_per_stage_and_device_class():
+    for spec in graph.STAGES:
+        if spec.device == "cuda-or-cpu":
+            assert queues_of_stage(spec.name) == (f"{spec.name}.cpu", f"{spec.name}.gpu")
+        else:
+            assert queues_of_stage(spec.name) == (spec.name,)
+    assert queue_of("asr", "gpu") == "asr.gpu" and queue_of("subtitles", "gpu") == "subtitles"
+    assert len(set(all_queues())) == len(all_queues())
+    assert [parse_queue(q)[0] for q in queues("cpu")] == [s.name for s in graph.topological_order()]
+    assert parse_queue("diarization.gpu") == ("diarization", "gpu")
+    with pytest.raises(ValueError, match="unknown queue"):
+        parse_queue("asr")  # a GPU stage has no queue without its device class
+
+
+def test_ready_is_the_runners_rule():
+    order = [s.name for s in graph.topological_order()]
+    assert graph.ready(order, done=set()) == ["demux", "pre-ner"]
+    assert graph.ready(order, done={"demux"}, started={"pre-ner"}) == ["silero-vad"]
+    # diarization may read pyannote-vad's regions: ready beside asr only once pyannote-vad is done (or off)
+    after_vad = {"demux", "pre-ner", "silero-vad"}
+    assert "diarization" not in graph.ready(order, after_vad)
+    assert {"asr", "diarization"} <= set(graph.ready(order, after_vad | {"pyannote-vad"}))
+    # a stage outside the run (--until) is not waited for
+    assert graph.ready(["demux", "silero-vad", "asr"], {"demux", "silero-vad"}) == ["asr"]
+
+
+@pytest.fixture
+def job(tmp_path):
+    media = make_media(tmp_path / "tone.wav", "-f", "lavfi", "-i", "sine=d=1")
+    return create_job(media, jobs_dir=tmp_path / "jobs")
+
+
+def published(calls):
+    return lambda job_id, stage, queue: calls.append((job_id, stage, queue))
+
+
+def test_enqueue_ready_follows_outcomes_and_never_enqueues_twice(job):
+    order = ["demux", "silero-vad", "asr", "subtitles", "mux"]
+    record = new_record("gpu", order, skip=[], forced=[])
+    calls: list = []
+    assert enqueue_ready(job, record, published(calls)) == ["demux"]
+    assert enqueue_ready(job, record, published(calls)) == []  # already enqueued
+    (job.root / "demux").mkdir()
+    write_outcome(job.root / "demux", {"stage": "demux", "status": "ran"})
+    assert enqueue_ready(job, record, published(calls)) == ["silero-vad"]
+    assert calls == [(job.id, "demux", "demux"), (job.id, "silero-vad", "silero-vad")]
+    assert set(read_record(job.root).stages) == {"demux", "silero-vad"}  # written as it goes
+
+
+def test_an_outcome_older_than_the_submission_does_not_count(job):
+    (job.root / "demux").mkdir()
+    atomic_write_json(job.root / "demux" / "outcome.json", {"stage": "demux", "status": "ran", "finished_at": 1.0})
+    record = new_record("cpu", ["demux", "silero-vad"], skip=[], forced=[])
+    record.stages["demux"] = StageRecord("demux", record.submitted_at)
+    calls: list = []
+    assert enqueue_ready(job, record, published(calls)) == []  # demux has not finished in this submission
+
+
+def test_nothing_is_enqueued_after_a_failure(job):
+    record = new_record("cpu", ["demux", "pre-ner"], skip=[], forced=[])
+    record.failed = {"stage": "demux", "reason": "demux: no audio stream"}
+    assert enqueue_ready(job, record, published([])) == []
+
+
+def test_a_delivery_requeues_while_another_process_holds_the_job_lock(job, monkeypatch):
+    monkeypatch.setattr(work, "LOCK_WAIT_S", 0.3)
+    record = new_record("cpu", ["demux"], skip=[], forced=[])
+    enqueue_ready(job, record, published([]))
+    with joblock.acquire(job.root):
+        assert work.run_delivery(job.id, "demux", published([]), job.root.parent) == work.LOCKED
+    assert read_record(job.root).stages["demux"].deliveries == 0  # it never started
+
+
+def test_a_task_this_submission_did_not_enqueue_is_ignored(job):
+    write_record(job.root, new_record("cpu", ["demux", "silero-vad"], skip=[], forced=[]))
+    assert work.run_delivery(job.id, "silero-vad", published([]), job.root.parent) == work.IGNORED
+
+
+def test_status_reads_each_stage_from_the_record_and_the_outcomes(job):
+    from host.queue.status import format_status, job_status
+
+    record = new_record("cpu", ["demux", "silero-vad", "asr", "pre-ner", "subtitles"], skip=["pre-ner"], forced=[])
+    record.stages = {"demux": StageRecord("demux", record.submitted_at, record.submitted_at, "w:1", 1, 0),
+                     "silero-vad": StageRecord("silero-vad", record.submitted_at, record.submitted_at + 1, "w:2", 2),
+                     "asr": StageRecord("asr.cpu", record.submitted_at)}
+    write_record(job.root, record)
+    (job.root / "demux").mkdir()
+    write_outcome(job.root / "demux", {"stage": "demux", "status": "ran", "wall_s": 1.5})
+    status = job_status(job)
+    states = {row["stage"]: row["state"] for row in status["stages"]}
+    assert states == {"demux": "done", "silero-vad": "running", "asr": "queued", "pre-ner": "skipped", "subtitles": "waiting"}
+    assert status["state"] == "running" and status["stages"][0]["wall_s"] == 1.5
+    assert "x2" in format_status(status)  # silero-vad's second delivery
+
+    record.failed = {"stage": "silero-vad", "reason": "silero-vad: the audio is unreadable"}
+    write_record(job.root, record)
+    status = job_status(job)
+    assert status["state"] == "failed" and status["error"] == "silero-vad: the audio is unreadable"
+    assert [r["state"] for r in status["stages"] if r["stage"] == "silero-vad"] == ["failed"]

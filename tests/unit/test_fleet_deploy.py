@@ -1,0 +1,74 @@
+"""The queue profile of both compose files: Redis from the local image, a worker per stage image,
+started only with the profile (make run and make batch never see them)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from fleet.queues import PROFILES
+from host.containers.cli import Fail
+from host.queue import compose as queue
+from host.queue.fleet import build_parser, parse_workers
+from shared import graph
+from tests.conftest import REPO_ROOT
+
+FILES = {"gpu": "docker-compose.yml", "cpu": "docker-compose-fallback.yml"}
+
+
+def services(profile: str) -> dict:
+    return yaml.safe_load((REPO_ROOT / FILES[profile]).read_text())["services"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_redis_and_one_worker_per_stage_in_the_queue_profile_only(profile):
+    found = services(profile)
+    in_queue = [name for name, svc in found.items() if "queue" in svc.get("profiles", [])]
+    assert in_queue == [queue.REDIS, *(queue.worker_service(s.name) for s in graph.topological_order())]
+    redis = found[queue.REDIS]
+    assert redis["image"].endswith("/redis:${IMAGE_TAG:-latest}") and redis["pull_policy"] == "never"
+    assert redis["volumes"] == [f"{queue.REDIS_VOLUME}:/data"]
+    for spec in graph.STAGES:
+        worker = found[queue.worker_service(spec.name)]
+        stage = found[spec.name]
+        assert worker["image"] == stage["image"], "a worker runs its stage's own image"
+        assert worker["entrypoint"] == ["python", "-m", "fleet.worker"]
+        assert worker["command"] == ["--stage", spec.name, "--profile", profile]
+        assert worker["read_only"] is True and worker["cap_drop"] == ["ALL"] and "container_name" not in worker
+        assert worker["user"].startswith("${PIPELINE_UID:-1000}")
+        assert worker["environment"]["QUEUE_BROKER_URL"] == queue.REDIS_URL
+        assert "SKIP_STAGES" not in worker["environment"], "a job's record says what is off, not the worker"
+        assert set(stage["environment"]) - set(worker["environment"]) <= {"JOB_MEDIA_PATH", "SKIP_STAGES", "FORCE_STAGES",
+                                                                          "JOB_LOCK_TOKEN"}
+        assert ("deploy" in worker) == (profile == "gpu" and spec.device == "cuda-or-cpu")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_docker_compose_reads_the_queue_profile(profile):
+    docker = shutil.which("docker")
+    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True).returncode:
+        pytest.skip("docker compose is not installed")
+    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "JOB_ID": "x", "INPUT_DIR": "/tmp", "INPUT_NAME": "x", "MEDIA_DIR": "/srv"}
+    base = [docker, "compose", "-f", str(REPO_ROOT / FILES[profile])]
+    with_queue = subprocess.run([*base, "--profile", "queue", "config", "--services"], env=env, capture_output=True,
+                                text=True, timeout=60)
+    assert with_queue.returncode == 0, with_queue.stderr
+    assert "asr-worker" in with_queue.stdout.split() and "redis" in with_queue.stdout.split()
+    without = subprocess.run([*base, "config", "--services"], env=env, capture_output=True, text=True, timeout=60)
+    assert sorted(without.stdout.split()) == sorted([*(s.name for s in graph.STAGES), "models"])
+
+
+def test_workers_setting():
+    counts = parse_workers(["asr=2 diarization=0"])
+    assert counts["asr"] == 2 and counts["diarization"] == 0 and counts["subtitles"] == 1
+    for bad in ("asr", "asr=two", "nope=1"):
+        with pytest.raises(Fail):
+            parse_workers([bad])
+
+
+def test_make_fleet_up_passes_workers_after_the_options():
+    args = build_parser().parse_intermixed_args(["up", "--profile=cpu", "--media-dir=films", "asr=2", "diarization=1"])
+    assert args.command == "up" and args.profile == "cpu" and args.workers == ["asr=2", "diarization=1"]
