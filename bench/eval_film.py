@@ -10,12 +10,12 @@ in a fresh job under ``bench/results/film/jobs-<tag>``. Printed per reel and
 in total, all on the video's timeline (reference times + the reel's audio delay):
 
 * **dialogue WER**: the reference text of the dialogue passages against the
-  transcript's words (post-ner's when it ran) whose middle lies in a dialogue
-  passage (± ``TOLERANCE_S``), Whisper's English normalization (bench/metrics.py);
+  transcript's words (post-ner's when it ran) that touch a dialogue passage
+  (± ``TOLERANCE_S``), Whisper's English normalization (bench/metrics.py);
   the total is the corpus WER over every reel;
-* **hallucinated words per minute of non-speech**: transcript words whose
-  middle lies outside every reference voiced extent (dialogue, song, foreign)
-  widened by ``TOLERANCE_S``, over the minutes outside those extents;
+* **hallucinated words per minute of non-speech**: transcript words that
+  touch no reference voiced extent (dialogue, song, foreign) widened by
+  ``TOLERANCE_S``, over the minutes outside those extents;
 * **cue timing**: for each reference phrase, the subtitle cue (first SRT
   track) starting nearest its first-word start, within ``CUE_WINDOW_S``;
   median and p95 of |cue start - phrase start| in ms;
@@ -57,8 +57,8 @@ def _union(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def _inside(t: float, spans: list[tuple[float, float]], tolerance_s: float = 0.0) -> bool:
-    return any(a - tolerance_s <= t <= b + tolerance_s for a, b in spans)
+def _touches(start: float, end: float, spans: list[tuple[float, float]], tolerance_s: float) -> bool:
+    return any(start <= b + tolerance_s and end >= a - tolerance_s for a, b in spans)
 
 
 def _overlap_s(a: float, b: float, spans: list[tuple[float, float]]) -> float:
@@ -111,10 +111,10 @@ def measure(reel: Reel, transcript: dict, cues: list[tuple[float, float, str]]) 
     words = [(w["start_s"], w["end_s"], w["text"], s.get("language") or transcript["language"])
              for s in transcript["segments"] for w in s["words"]]
 
-    hallucinated = [w for w in words if not _inside((w[0] + w[1]) / 2, voiced, TOLERANCE_S)]
+    hallucinated = [w for w in words if not _touches(w[0], w[1], voiced, TOLERANCE_S)]
     nonspeech_s = max(0.0, reel.duration_s - sum(b - a for a, b in voiced))
     reference = " ".join(p.text for _, _, p in passages if p.kind == "dialogue")
-    hypothesis = " ".join(w[2].strip() for w in words if _inside((w[0] + w[1]) / 2, dialogue, TOLERANCE_S))
+    hypothesis = " ".join(w[2].strip() for w in words if _touches(w[0], w[1], dialogue, TOLERANCE_S))
 
     timing_ms = []
     for a, b, p in passages:

@@ -194,13 +194,13 @@ def rain(seconds: float, seed: int) -> np.ndarray:
     return noise
 
 
-def babble(seconds: float, seed: int, work: Path) -> np.ndarray:
-    """A low crowd: six voices of reversed speech (speech-like, no words), overlapping."""
+def babble(seconds: float, seed: int, work: Path, talkers: int = 6) -> np.ndarray:
+    """A crowd: ``talkers`` voices of reversed speech (speech-like, no words), overlapping."""
     rng = np.random.default_rng(seed)
     voices = [c.audio[::-1] for c in sample_call_clips()] + [_flite(t, v, work)[::-1] for v, t in eval_lyrics.DIALOGUE]
     n = int(seconds * SR)
     out = np.zeros(n, dtype=np.float32)
-    for _ in range(6):
+    for _ in range(talkers):
         cursor = int(rng.uniform(0, 1.0) * SR)
         while cursor < n:
             v = voices[int(rng.integers(len(voices)))]
@@ -400,9 +400,11 @@ def build_reels(folder: Path = CACHE, smoke: bool = False) -> list[Reel]:
     t.gap(15.0, room_tone(15.0, 5))
     t.gap(20.0, 0.5 * music(20.0, 6))
     t.gap(15.0, effects(15.0, 7))
+    t.gap(15.0, _at_snr(babble(15.0, 11, work, talkers=4), speech_rms, 0.0))
     t.gap(2.0)
     _dialogue(t, dialogue[:1])
-    finish("no-speech", "65 s without speech: silence, room tone, music, effects; then one line", t)
+    finish("no-speech", "80 s without speech: silence, room tone, music, effects, a crowd's walla "
+           "(reversed speech at the dialogue's level); then one line", t)
 
     t = Timeline()
     t.gap(1.0)

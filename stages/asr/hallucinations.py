@@ -16,8 +16,11 @@ taken out, so nothing disappears silently.
    its language (credits, "thanks for watching", see ``PHANTOMS``), or a
    generic one ("Thank you.", "Bye.") where the decoder doubted there was
    speech (``no_speech_prob`` above ``phantom_no_speech_prob_min``).
-4. ``outside_speech``: a word whose middle lies outside every speech region
-   asr was given (widened by ``outside_tolerance_s``).
+4. ``outside_speech``: a word that touches no speech region asr was given
+   (widened by ``outside_tolerance_s``). A word kept that spans a pause of
+   ``pause_s`` or more between regions starts at the later region instead:
+   Whisper stretches a segment's first word back over the non-speech before
+   it (a cue would start seconds early). That is a correction, not a removal.
 5. ``repetition``: a run of the same 1-6 words said over and over (at least
    ``min_repeats`` times in a row; ``min_repeats + 1`` for one word alone,
    since people do say "no, no, no"): the first time is kept.
@@ -77,6 +80,7 @@ class Rules:
     compression_ratio_max: float = 2.4
     phantom_no_speech_prob_min: float = 0.3
     outside_tolerance_s: float = 0.3
+    pause_s: float = 0.5
     min_repeats: int = 3
     max_repeat_words: int = 6
 
@@ -129,12 +133,24 @@ def _segment_reason(segment: Segment, language: str, rules: Rules) -> tuple[str,
     return None
 
 
-def _inside(t: float, regions: Sequence[Region], tolerance_s: float) -> bool:
+def _placed(word: Word, regions: Sequence[Region], starts: Sequence[float], rules: Rules) -> Word | None:
+    """``word`` as it stays: None when it touches no speech region (widened by the tolerance); its start
+    moved to the last region it reaches when it spans a pause between regions (Whisper stretches a
+    segment's first word back over the non-speech before it)."""
     import bisect
 
-    starts = [r.start_s for r in regions]
-    k = bisect.bisect_right(starts, t + tolerance_s) - 1
-    return k >= 0 and t <= regions[k].end_s + tolerance_s
+    tol = rules.outside_tolerance_s
+    last = bisect.bisect_right(starts, word.end_s + tol) - 1
+    touched = []
+    k = last
+    while k >= 0 and regions[k].end_s + tol >= word.start_s:
+        touched.append(regions[k])
+        k -= 1
+    if not touched:
+        return None
+    if len(touched) > 1 and touched[0].start_s - touched[1].end_s >= rules.pause_s and touched[0].start_s < word.end_s:
+        return Word(touched[0].start_s, word.end_s, word.text, word.probability)
+    return word
 
 
 def _repeats(tokens: list[str], rules: Rules) -> list[bool]:
@@ -181,6 +197,7 @@ def remove(segments: Sequence[Segment], regions: Sequence[Region], language: str
             kept.append(segment)
 
     ordered = sorted(regions, key=lambda r: r.start_s)
+    starts = [r.start_s for r in ordered]
     inside: list[Segment] = []
     for segment in kept:
         if not segment.words:
@@ -188,12 +205,16 @@ def remove(segments: Sequence[Segment], regions: Sequence[Region], language: str
             continue
         words, out = [], []
         for w in segment.words:
-            (words if _inside((w.start_s + w.end_s) / 2, ordered, rules.outside_tolerance_s) else out).append(w)
+            placed = _placed(w, ordered, starts, rules)
+            if placed is None:
+                out.append(w)
+            else:
+                words.append(placed)
         if out:
             removed.append(_record(out, "outside_speech", f"{len(out)} word(s) outside every speech region "
                                                           f"(±{rules.outside_tolerance_s:g} s)"))
         if words:
-            inside.append(_rebuild(segment, words) if out else segment)
+            inside.append(_rebuild(segment, words) if words != list(segment.words) else segment)
 
     # repetition over the word stream, across segment boundaries
     stream = [(i, w) for i, s in enumerate(inside) for w in s.words]

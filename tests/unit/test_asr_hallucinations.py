@@ -89,3 +89,13 @@ def test_removals_survive_the_transcript_file():
     transcript = Transcript("en", 1.0, 20.0, (seg("Hello."),), removed=(record,))
     assert Transcript.from_json(transcript.to_json()).removed == (record,)
     assert Transcript.from_json({**transcript.to_json(), "removed": []}).removed == ()
+
+
+def test_a_word_stretched_back_over_a_pause_starts_where_its_speech_does():
+    # Whisper put "And" at 79.6-82.3 s: the walla region ends at 80.2, the speech resumes at 82.1
+    regions = [Region(65.0, 80.2), Region(82.136, 84.4)]
+    words = (Word(79.6, 82.276, " And", 0.1), Word(82.276, 83.0, " so", 0.9))
+    kept, removed = remove([Segment(79.6, 83.0, " And so", words, -0.2, 0.1)], regions, "en")
+    assert removed == []
+    assert kept[0].words[0] == Word(82.136, 82.276, " And", 0.1) and kept[0].start_s == 82.136
+    assert kept[0].words[1] == words[1]
