@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs-dir", type=Path, default=None, help="jobs folder (default: bench/results/film/jobs-<tag>)")
     parser.add_argument("--keep-jobs", action="store_true",
                         help="rerun only what is stale in existing jobs (e.g. asr after a change) instead of fresh jobs")
+    parser.add_argument("--measure-only", action="store_true", help="score the jobs as they are, run nothing")
     args = parser.parse_args(argv)
     settings = dict(s.split("=", 1) for s in args.set)
     tag = args.tag or ("smoke" if args.smoke else "all")
@@ -242,7 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs_dir = args.jobs_dir or CACHE / f"jobs-{tag}"
     rows = []
     for reel in reels:
-        root, wall_s = run_reel(reel, jobs_dir, settings, args.keep_jobs)
+        if args.measure_only:
+            root, wall_s = jobs_dir / reel.name, 0.0
+        else:
+            root, wall_s = run_reel(reel, jobs_dir, settings, args.keep_jobs)
         row = measure(reel, _transcript(root), _cues(root))
         row["wall_s"] = round(wall_s, 1)
         rows.append(row)

@@ -18,9 +18,10 @@ taken out, so nothing disappears silently.
    speech (``no_speech_prob`` above ``phantom_no_speech_prob_min``).
 4. ``outside_speech``: a word that touches no speech region asr was given
    (widened by ``outside_tolerance_s``). A word kept that spans a pause of
-   ``pause_s`` or more between regions starts at the later region instead:
-   Whisper stretches a segment's first word back over the non-speech before
-   it (a cue would start seconds early). That is a correction, not a removal.
+   ``pause_s`` or more between regions is moved to the side of its
+   neighbour: Whisper stretches a segment's first word back over the
+   non-speech before it (a cue would start seconds early) and a line's last
+   word over the pause after it. That is a correction, not a removal.
 5. ``repetition``: a run of the same 1-6 words said over and over (at least
    ``min_repeats`` times in a row; ``min_repeats + 1`` for one word alone,
    since people do say "no, no, no"): the first time is kept.
@@ -133,23 +134,38 @@ def _segment_reason(segment: Segment, language: str, rules: Rules) -> tuple[str,
     return None
 
 
-def _placed(word: Word, regions: Sequence[Region], starts: Sequence[float], rules: Rules) -> Word | None:
-    """``word`` as it stays: None when it touches no speech region (widened by the tolerance); its start
-    moved to the last region it reaches when it spans a pause between regions (Whisper stretches a
-    segment's first word back over the non-speech before it)."""
+def _touched(start_s: float, end_s: float, regions: Sequence[Region], starts: Sequence[float], tol: float) -> list[Region]:
+    """The regions (widened by ``tol``) that [start_s, end_s] touches, in time order."""
     import bisect
 
-    tol = rules.outside_tolerance_s
-    last = bisect.bisect_right(starts, word.end_s + tol) - 1
+    k = bisect.bisect_right(starts, end_s + tol) - 1
     touched = []
-    k = last
-    while k >= 0 and regions[k].end_s + tol >= word.start_s:
+    while k >= 0 and regions[k].end_s + tol >= start_s:
         touched.append(regions[k])
         k -= 1
+    return touched[::-1]
+
+
+def _placed(words: Sequence[Word], i: int, regions: Sequence[Region], starts: Sequence[float], rules: Rules) -> Word | None:
+    """``words[i]`` as it stays: None when it touches no speech region (widened by the tolerance).
+    A word that spans a pause of ``pause_s`` or more between two regions is Whisper stretching it
+    over non-speech: it goes to the side its neighbour is on (the next word in the later region
+    and no previous word in the earlier one: it starts at the later region; the other way round:
+    it ends with the earlier region); with neighbours on both sides or none it stays as it is."""
+    tol = rules.outside_tolerance_s
+    word = words[i]
+    touched = _touched(word.start_s, word.end_s, regions, starts, tol)
     if not touched:
         return None
-    if len(touched) > 1 and touched[0].start_s - touched[1].end_s >= rules.pause_s and touched[0].start_s < word.end_s:
-        return Word(touched[0].start_s, word.end_s, word.text, word.probability)
+    early, late = touched[0], touched[-1]
+    if len(touched) < 2 or late.start_s - early.end_s < rules.pause_s:
+        return word
+    before = i > 0 and bool(_touched(words[i - 1].start_s, words[i - 1].end_s, [early], [early.start_s], tol))
+    after = i + 1 < len(words) and bool(_touched(words[i + 1].start_s, words[i + 1].end_s, [late], [late.start_s], tol))
+    if after and not before and late.start_s < word.end_s:
+        return Word(late.start_s, word.end_s, word.text, word.probability)
+    if before and not after and early.end_s > word.start_s:
+        return Word(word.start_s, early.end_s, word.text, word.probability)
     return word
 
 
@@ -204,8 +220,8 @@ def remove(segments: Sequence[Segment], regions: Sequence[Region], language: str
             inside.append(segment)
             continue
         words, out = [], []
-        for w in segment.words:
-            placed = _placed(w, ordered, starts, rules)
+        for i, w in enumerate(segment.words):
+            placed = _placed(segment.words, i, ordered, starts, rules)
             if placed is None:
                 out.append(w)
             else:

@@ -99,3 +99,15 @@ def test_a_word_stretched_back_over_a_pause_starts_where_its_speech_does():
     assert removed == []
     assert kept[0].words[0] == Word(82.136, 82.276, " And", 0.1) and kept[0].start_s == 82.136
     assert kept[0].words[1] == words[1]
+
+
+def test_a_word_stretched_over_the_pause_after_it_ends_with_its_line():
+    # "answered." ends a line at 5.29 s; Whisper ran it into the music that starts at 5.8 s
+    regions = [Region(0.8, 5.288), Region(5.816, 6.6), Region(7.35, 9.1)]
+    words = (Word(4.0, 4.45, " nobody", 0.9), Word(4.452, 5.92, " answered.", 0.99), Word(8.77, 9.0, " I", 0.2))
+    kept, removed = remove([Segment(4.0, 9.0, " nobody answered. I", words, -0.2, 0.1)], regions, "en")
+    assert removed == [] and kept[0].words[1] == Word(4.452, 5.288, " answered.", 0.99)
+    # neighbours on both sides: nothing to go by, the word stays
+    middle = (Word(7.4, 8.0, " I", 0.9), Word(8.772, 25.4, " was", 0.9), Word(25.412, 25.6, " at", 0.9))
+    regions = [Region(7.35, 9.1), Region(25.0, 29.3)]
+    assert remove([Segment(7.4, 25.6, " I was at", middle, -0.2, 0.1)], regions, "en")[0][0].words == middle
