@@ -216,12 +216,24 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Removed:
+    """Text the asr stage took out of the transcript as invented (stages/asr/hallucinations.py), and why."""
+
+    text: str
+    start_s: float
+    end_s: float
+    reason: str  # outside_speech, no_speech, compression_ratio, repetition, phantom_phrase
+    detail: str = ""  # the figures that decided it, e.g. "no_speech_prob 0.81, avg_logprob -1.20"
+
+
+@dataclass(frozen=True)
 class Transcript(Stamped):
     language: str
     language_probability: float
     audio_duration_s: float
     segments: tuple[Segment, ...]
     producer: Producer = field(default_factory=Producer)
+    removed: tuple[Removed, ...] = ()  # every hallucination taken out, with its reason
 
     @property
     def words(self) -> list[Word]:
@@ -251,6 +263,8 @@ class Transcript(Stamped):
                 }
                 for s in self.segments
             ],
+            "removed": [{"text": r.text, "start_s": _ms(r.start_s), "end_s": _ms(r.end_s), "reason": r.reason, "detail": r.detail}
+                        for r in self.removed],
             "producer": self.producer.to_json(),
         }
 
@@ -272,6 +286,7 @@ class Transcript(Stamped):
                 for s in data["segments"]
             ),
             producer=data.get("producer", {}),
+            removed=tuple(Removed(**r) for r in data.get("removed", ())),
         )
 
 

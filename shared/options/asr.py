@@ -25,4 +25,5 @@ class AsrOptions:
     cpu_threads: int = setting(0, "ASR_CPU_THREADS", "CPU threads for CTranslate2 (0 = all cores)")
     initial_prompt: str = setting("", "ASR_INITIAL_PROMPT", "text given to Whisper as preceding context (names, spelling)")
     hotwords: str = setting("", "ASR_HOTWORDS", "words Whisper should prefer, separated by spaces")
+    remove_hallucinations: bool = setting(True, "ASR_REMOVE_HALLUCINATIONS", "take out text Whisper invents (no-speech segments, loops, repeats, phantom phrases, words outside speech), each removal recorded in transcript.json's removed (docs/FILM.md)")
     max_chunk_duration_s: float = setting(30.0, "ASR_MAX_CHUNK_DURATION_S", "speech regions are merged into chunks up to this long")

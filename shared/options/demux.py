@@ -15,4 +15,5 @@ class DemuxOptions:
     The audio's format is not a setting: it is the graph's (``shared.graph.AUDIO_FORMAT``),
     which every reader checks."""
 
+    dialogue: str = setting("auto", "AUDIO_DIALOGUE", "where the dialogue is taken from: auto (the centre channel of a 5.1/7.1 track when it carries speech, else the downmix), center, or downmix (docs/FILM.md)", ("auto", "center", "downmix"))
     audio_stream: str = setting("auto", "AUDIO_STREAM", "audio track: auto, an index among audio streams (0 = first), or a language code")

@@ -8,6 +8,7 @@ loudly rather than dropping them) and recorded in the transcript's producer.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from shared.models import resolve_whisper
 from shared.options.asr import AsrOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
+from stages.asr import hallucinations
 from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail
 
 log = get_logger("stages.asr")
@@ -161,8 +163,6 @@ def with_names(options: AsrOptions, prompt_path: Path | None, model_path: str) -
     then pre-ner's names (prompt.json: initial prompt ``", ".join(prompt_items) + "."``, hotwords
     joined by spaces), its lowest-ranked names dropped until both fit Whisper's 223 tokens as
     counted by this model's own tokenizer. Returns the options, what was passed, and notes."""
-    import dataclasses
-
     from shared.fsio import read_json
 
     user_prompt, user_hotwords = options.initial_prompt.strip(), options.hotwords.strip()
@@ -211,6 +211,20 @@ def check_options(options: AsrOptions) -> None:
         raise InputError("ASR_BEAM_SIZE and ASR_BATCH_SIZE must be at least 1")
 
 
+def _removal_notes(removed: list[schema.Removed]) -> list[str]:
+    """One line naming how much was taken out and why (logged, and in the stage's notes)."""
+    if not removed:
+        return []
+    reasons: dict[str, int] = {}
+    for r in removed:
+        reasons[r.reason] = reasons.get(r.reason, 0) + len(r.text.split())
+    line = (f"removed {sum(reasons.values())} invented word(s) in {len(removed)} place(s): "
+            + ", ".join(f"{reason} {count}" for reason, count in sorted(reasons.items()))
+            + " (transcript.json 'removed'; ASR_REMOVE_HALLUCINATIONS=false keeps them)")
+    log.info("%s", line)
+    return [line]
+
+
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
     check_options(options)
     speech = schema.load(inputs["speech_regions"], schema.SpeechRegions)
@@ -226,11 +240,16 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
         segments, probability, retried_s = [], 0.0, 0.0
         notes.append("no speech found: the transcript is empty")
+    removed: list[schema.Removed] = []
+    if options.remove_hallucinations:
+        segments, removed = hallucinations.remove(segments, speech.regions, language)
+        notes += _removal_notes(removed)
     producer = schema.stamp("asr", options, resolved.identity(), engine="faster-whisper BatchedInferencePipeline",
                             device=device, compute_type=compute_type,
                             prompt_passed=bool(decode_options.initial_prompt),
-                            hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record)
-    transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer)
+                            hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record,
+                            hallucination_rules=dataclasses.asdict(hallucinations.Rules()) if options.remove_hallucinations else None)
+    transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer, tuple(removed))
     schema.write(outputs["transcript"], transcript)
     word_count = len(transcript.words)
     if segments and word_count == 0:
@@ -238,6 +257,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     return StageReport(
         model={**resolved.identity(), "device": device, "compute_type": compute_type},
         metrics={"segments": len(segments), "words": word_count, "language": language,
-                 "speech_s": round(speech.speech_duration_s, 3), "decoded_twice_s": round(retried_s, 3)},
+                 "speech_s": round(speech.speech_duration_s, 3), "decoded_twice_s": round(retried_s, 3),
+                 "removed": len(removed), "removed_words": sum(len(r.text.split()) for r in removed)},
         notes=notes,
     )

@@ -15,7 +15,7 @@ from shared.log import get_logger
 from shared.options.demux import DemuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.demux import decode
+from stages.demux import decode, dialogue
 from stages.demux.probe import describe_stream, probe
 from stages.demux.select import choose_audio_stream
 
@@ -44,9 +44,14 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DemuxOptions
                          f"it has {found}; use the file that carries the soundtrack")
     position, stream = choose_audio_stream(probed.streams, options.audio_stream)
     layout = probed.channel_layouts.get(stream.index, "")
-    pan = decode.downmix_filter(layout, stream.channels)
+    choice = dialogue.choose(options.dialogue, layout, stream.channels,
+                             lambda channel: dialogue.speech_windows(dialogue.centre_levels_db(media, stream.index, channel),
+                                                                     int(dialogue.WINDOW_S / dialogue.FRAME_S)))
+    pan = choice.pan
     log.info("decoding audio stream %d (#%d in the file: %s) to %s%s", position, stream.index,
-             describe_stream(stream), AUDIO_FORMAT.describe(), f" with centre-weighted {layout} downmix" if pan else "")
+             describe_stream(stream), AUDIO_FORMAT.describe(),
+             f": the centre channel alone ({choice.reason})" if choice.source == "center"
+             else f" with centre-weighted {layout} downmix ({choice.reason})" if pan else "")
 
     run_ffmpeg(decode.decode_args(media, stream.index, outputs["audio"], AUDIO_FORMAT, pan),
                probed.duration_s, hook, step="decoding", what=f"ffmpeg decoding audio stream #{stream.index} of {media.name}")
@@ -87,6 +92,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DemuxOptions
             "channels": stream.channels,
             "channel_layout": layout,
             "downmix": pan or "ffmpeg -ac 1",
+            "dialogue": choice.source,
+            "dialogue_reason": choice.reason,
             "language": stream.language,
             "sample_rate_hz": AUDIO_FORMAT.sample_rate_hz,
         },

@@ -99,7 +99,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: PostNerOptio
              "corrections": len(result.corrections)}
     producer = schema.stamp("post-ner", options, **about, asr=transcript.producer)
     corrected = schema.Transcript(result.transcript.language, result.transcript.language_probability,
-                                  result.transcript.audio_duration_s, result.transcript.segments, producer)
+                                  result.transcript.audio_duration_s, result.transcript.segments, producer,
+                                  removed=transcript.removed)
     schema.write(outputs["corrected_transcript"], corrected)
     atomic_write_json(outputs["corrections"], {
         "schema": schema.SCHEMA_VERSION, "names_from": origin, "known_forms": len(forms),

@@ -99,14 +99,21 @@ def test_repetition_penalty_reaches_the_model_and_stops_the_hello_loop(eval_data
     """tiny.en loops "Hello." on the first seconds of sample.wav (Diane and Sheila say
     "Hello?" "Hello?" "Oh, hello."); a penalty of 1.1 breaks the loop."""
     job = prepared_job(jobs_dir, eval_data / "sample.wav", [(6.584, 30.0)], tmp_path)  # silero-vad's region
-    plain = run_stage("asr", job.id, jobs_dir, **ALONE)
+    # the model's own output, nothing taken out: what the penalty changes
+    plain = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_REMOVE_HALLUCINATIONS="false")
     assert plain.returncode == 0, plain.stderr
     looping = transcript_of(job).text.lower().count("hello")
-    penalised = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_REPETITION_PENALTY="1.1")
+    penalised = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_REPETITION_PENALTY="1.1", ASR_REMOVE_HALLUCINATIONS="false")
     assert penalised.returncode == 0, penalised.stderr
     transcript = transcript_of(job)
     assert transcript.text.lower().count("hello") < looping, (looping, transcript.text)
     assert transcript.producer.options["repetition_penalty"] == 1.1
+    # by default the loop is taken out (its first "Hello." kept) and recorded as a repetition
+    cleaned = run_stage("asr", job.id, jobs_dir, **ALONE)
+    assert cleaned.returncode == 0, cleaned.stderr
+    transcript = transcript_of(job)
+    assert transcript.text.lower().count("hello") < looping, (looping, transcript.text)
+    assert any(r.reason == "repetition" and "hello" in r.text.lower() for r in transcript.removed), transcript.removed
 
 
 def test_a_nonsense_decoding_setting_is_refused_before_the_model_loads(eval_data, jobs_dir, tmp_path):

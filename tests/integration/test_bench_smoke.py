@@ -19,6 +19,7 @@ SMOKES = {
     "eval_names": (["bench.eval_names", "--smoke"], "false corrections"),
     "eval_speakers": (["bench.eval_speakers", "--smoke"], "turns right"),
     "scale": (["bench.scale", "--smoke"], "ratio queue-2/native-2"),
+    "eval_film": (["bench.eval_film", "--smoke"], "hallucinated words"),
 }
 
 
