@@ -26,3 +26,4 @@ class AsrOptions:
     initial_prompt: str = setting("", "ASR_INITIAL_PROMPT", "text given to Whisper as preceding context (names, spelling)")
     hotwords: str = setting("", "ASR_HOTWORDS", "words Whisper should prefer, separated by spaces")
     max_chunk_duration_s: float = setting(30.0, "ASR_MAX_CHUNK_DURATION_S", "speech regions are merged into chunks up to this long")
+    segment_language: str = setting("auto", "ASR_SEGMENT_LANGUAGE", "auto: with a multilingual model, identify each segment's language from its audio (one more encoder pass per segment; the forced track needs it); off", ("auto", "off"))

@@ -19,6 +19,7 @@ from shared.models import resolve_whisper
 from shared.options.asr import AsrOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
+from stages.asr import languages
 from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail
 
 log = get_logger("stages.asr")
@@ -211,6 +212,23 @@ def check_options(options: AsrOptions) -> None:
         raise InputError("ASR_BEAM_SIZE and ASR_BATCH_SIZE must be at least 1")
 
 
+def identify_languages(model, wav: Path, segments: list[schema.Segment], decoded_in: str, options: AsrOptions,
+                       hook: ProgressHook) -> tuple[list[schema.Segment], str, dict[str, Any]]:
+    """Each segment's language from its own audio (stages/asr/languages.py); the main language
+    (most speech time; ASR_LANGUAGE when set); and how it was found, for the producer."""
+    found = languages.detect(model, wav, segments, options.batch_size,
+                             lambda done, total: hook("identifying languages", done, total))
+    segments = languages.with_languages(segments, found)
+    seconds = languages.speech_by_language(segments, decoded_in)
+    main = decoded_in if options.language != "auto" else languages.main_language(segments, decoded_in)
+    if len(seconds) > 1:
+        log.info("speech by language: %s; main language %s",
+                 ", ".join(f"{lang} {s:.1f} s" for lang, s in seconds.items()), main)
+    record = {"method": "Whisper language ID per segment", "min_probability": languages.MIN_PROBABILITY,
+              "decoded_in": decoded_in, "main": main, "speech_s": {k: round(v, 3) for k, v in seconds.items()}}
+    return segments, main, record
+
+
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
     check_options(options)
     speech = schema.load(inputs["speech_regions"], schema.SpeechRegions)
@@ -218,9 +236,13 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     pipeline, resolved, device, compute_type = load_model(options)
     decode_options, prompt_record, prompt_notes = with_names(options, inputs.get("prompt"), resolved.path)
     notes += prompt_notes
+    per_segment: dict[str, Any] = {}
     if speech.regions:
         segments, language, probability, retried_s = transcribe(
             inputs["audio"], list(speech.regions), decode_options, pipeline, pipeline.model.model.is_multilingual, hook)
+        if segments and options.segment_language == "auto" and pipeline.model.model.is_multilingual:
+            segments, language, per_segment = identify_languages(pipeline.model, inputs["audio"], segments, language,
+                                                                 options, hook)
     else:
         # the same refusals with or without speech; "und" when nothing was heard to detect a language from
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
@@ -229,7 +251,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     producer = schema.stamp("asr", options, resolved.identity(), engine="faster-whisper BatchedInferencePipeline",
                             device=device, compute_type=compute_type,
                             prompt_passed=bool(decode_options.initial_prompt),
-                            hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record)
+                            hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record,
+                            **({"segment_languages": per_segment} if per_segment else {}))
     transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer)
     schema.write(outputs["transcript"], transcript)
     word_count = len(transcript.words)
@@ -238,6 +261,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     return StageReport(
         model={**resolved.identity(), "device": device, "compute_type": compute_type},
         metrics={"segments": len(segments), "words": word_count, "language": language,
+                 **({"speech_s_by_language": per_segment["speech_s"]} if per_segment else {}),
                  "speech_s": round(speech.speech_duration_s, 3), "decoded_twice_s": round(retried_s, 3)},
         notes=notes,
     )
