@@ -56,6 +56,12 @@ def verify(streams: list[dict[str, Any]], kept: list[KeptStream], tracks: list[N
                               "the container did not keep the language tag; MKV and MP4 keep any language")
 
 
+def dispositions_dropped(streams: list[dict[str, Any]], tracks: list[NewTrack]) -> list[str]:
+    """The titles of the tracks whose disposition (forced, hearing_impaired) the container did not keep."""
+    return [t.title for t, stream in zip(tracks, new_subtitle_streams(streams, tracks))
+            if t.disposition != "0" and not (stream.get("disposition") or {}).get(t.disposition)]
+
+
 def retag_dropped_languages(streams: list[dict[str, Any]], tracks: list[NewTrack]) -> list[NewTrack]:
     """``tracks``, with those whose language tag the container dropped in the other ISO 639-2 form."""
     out = []
@@ -97,9 +103,13 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: MuxOptions,
                    step="muxing", what=f"ffmpeg muxing {out.name}", hint="check the input and subtitle files; rerun to retry")
         streams = probe_streams(out)
     verify(streams, kept, tracks, out.name)
+    dropped = dispositions_dropped(streams, tracks)
+    if dropped:
+        notes.append(f"{container.ext.upper()} did not keep the disposition of {', '.join(dropped)}: "
+                     "players tell them only by their title; MKV keeps it (give an .mkv input)")
 
     records = tuple({"language": t.language, "language_tag": t.tag, "format": t.source_format, "codec": t.codec,
-                     "title": t.title, "kind": t.kind, "source": t.source} for t in tracks)
+                     "title": t.title, "kind": t.kind, "disposition": t.disposition, "source": t.source} for t in tracks)
     schema.write(outputs["muxed_media"], schema.MuxManifest(out.name, records))
     return StageReport(
         model=model_identity(options),
