@@ -19,7 +19,6 @@ Profiles:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import textwrap
 from pathlib import Path

@@ -15,7 +15,7 @@ from shared.options.mux import MuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.mux.ffmpeg import probe_streams
-from stages.mux.plan import Container, KeptStream, NewTrack, choose_container, choose_tracks, ffmpeg_args, plan_streams
+from stages.mux.plan import DISPOSITIONS, Container, KeptStream, NewTrack, choose_container, choose_tracks, ffmpeg_args, plan_streams
 
 log = get_logger("stages.mux")
 
@@ -109,7 +109,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: MuxOptions,
                      "players tell them only by their title; MKV keeps it (give an .mkv input)")
 
     records = tuple({"language": t.language, "language_tag": t.tag, "format": t.source_format, "codec": t.codec,
-                     "title": t.title, "kind": t.kind, "disposition": t.disposition, "source": t.source} for t in tracks)
+                     "title": t.title, "kind": t.kind, "disposition": DISPOSITIONS.get(t.kind, "none"), "source": t.source}
+                    for t in tracks)
     schema.write(outputs["muxed_media"], schema.MuxManifest(out.name, records))
     return StageReport(
         model=model_identity(options),

@@ -273,7 +273,7 @@ def make_forced(inputs: dict[str, Path], transcript: schema.Transcript, found: l
     if not indices:
         note = reason or f"no passage in another language than {main or 'the main one'}: the forced track is empty"
         return schema.Translation(main or "und", (), schema.stamp(STAGE, options, note=note, source=source_name)), whisper, \
-            [reason] if reason and reason != forced.OFF_NOTE else []
+            [reason] if reason == forced.NO_LANGUAGES_NOTE else []
     segments = forced.subset(transcript, indices)
     subset_found = [found[i] for i in indices]
     langs = KnownLanguages(options, transcript, segments)
@@ -310,8 +310,11 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationO
     if not targets:
         schema.write(outputs["translations"],
                      schema.TranslationManifest((), schema.stamp(STAGE, options, note=NO_TARGETS_NOTE)))
+        if forced_record.segments:
+            notes.append(f"no TARGET_LANGUAGES: only the forced track's {len(forced_record.segments)} passage(s) "
+                         f"translated into {forced_record.language}")
         return StageReport(model=model_identity(options), metrics={"languages": 0, **forced_metrics},
-                           notes=[*notes, NO_TARGETS_NOTE])
+                           notes=[NO_TARGETS_NOTE, *notes] if not forced_record.segments else notes)
 
     langs = Languages(options, transcript)
     specs = plan.model_specs(options.model, targets)
