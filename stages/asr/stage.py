@@ -241,8 +241,11 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
         segments, language, probability, retried_s = transcribe(
             inputs["audio"], list(speech.regions), decode_options, pipeline, pipeline.model.model.is_multilingual, hook)
         if segments and options.segment_language == "auto" and pipeline.model.model.is_multilingual:
+            decoded_in = language
             segments, language, per_segment = identify_languages(pipeline.model, inputs["audio"], segments, language,
                                                                  options, hook)
+            if language != decoded_in:  # the first window's language is not the film's: its share of the speech
+                probability = per_segment["speech_s"][language] / max(1e-9, sum(per_segment["speech_s"].values()))
     else:
         # the same refusals with or without speech; "und" when nothing was heard to detect a language from
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
