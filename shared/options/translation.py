@@ -25,6 +25,7 @@ class TranslationOptions:
 
     # the fields that decide whether the stage has anything to do (graph: enabled_by, switched_off)
     ENABLING_FIELDS: ClassVar[tuple[str, ...]] = ("target_languages", "forced", "asr_model")
+    ENABLING_HINT: ClassVar[str] = "TARGET_LANGUAGES (or, for the forced track, a multilingual ASR_MODEL with SUBTITLE_FORCED=auto)"
 
     target_languages: tuple[str, ...] = setting((), "TARGET_LANGUAGES", "comma-separated ISO 639-1 codes to translate into, e.g. en,es; empty = no translation")
     model: str = setting("auto", "TRANSLATION_MODEL", "auto, whisper, a transformers seq2seq MT model (cache name, Hugging Face id or folder), opus-mt (Helsinki-NLP/opus-mt-<src>-<tgt>), or per language: en=whisper,es=<model>")
