@@ -76,7 +76,7 @@ def _language_for(options: AsrOptions, is_multilingual: bool) -> str | None:
 
 
 def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | None, options: AsrOptions,
-                   on_segment) -> tuple[list[schema.Segment], Any]:
+                   on_segment, multilingual: bool = False) -> tuple[list[schema.Segment], Any]:
     """One batched call over ``chunks``: their speech concatenated, silences cut out; times mapped back."""
     regions = [r for c in chunks for r in c.regions]
     samples = read_regions(wav, regions)
@@ -99,6 +99,8 @@ def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | Non
         clip_timestamps=clips,
         initial_prompt=options.initial_prompt or None,
         hotwords=options.hotwords or None,
+        # each chunk decoded in the language its own audio is in (a foreign scene is transcribed, not translated)
+        multilingual=multilingual,
     )
     segments = []
     for seg in segments_iter:
@@ -124,6 +126,8 @@ def transcribe(
     any chunk that Whisper stopped short of. Returns segments (film times), language, its
     probability, and the seconds of speech decoded a second time."""
     language = _language_for(options, is_multilingual)
+    # with ASR_LANGUAGE=auto, each chunk is decoded in the language Whisper identifies in it
+    multilingual = language is None and options.segment_language == "auto" and options.task == "transcribe"
     duration_s = audio.duration_s(wav)
     regions = [schema.Region(max(0.0, r.start_s), min(r.end_s, duration_s)) for r in regions
                if min(r.end_s, duration_s) - max(0.0, r.start_s) > 0.01]  # regions never run past the audio
@@ -134,7 +138,8 @@ def transcribe(
     for first in range(0, len(chunks), CHUNKS_PER_WINDOW):
         window = chunks[first:first + CHUNKS_PER_WINDOW]
         window_segments, info = _decode_window(pipeline, wav, window, language, options,
-                                               lambda t, done_s=done_s: hook("transcribing", done_s + t, total_speech_s))
+                                               lambda t, done_s=done_s: hook("transcribing", done_s + t, total_speech_s),
+                                               multilingual)
         if language is None:  # detected on the first window; the same for the rest of the film
             language, probability = info.language, float(info.language_probability)
             log.info("language detected: %s (probability %.2f)", language, probability)
@@ -148,7 +153,7 @@ def transcribe(
         log.info("Whisper stopped short in %d chunk(s): decoding their last %.1f s of speech again", len(retry), retried_s)
         for first in range(0, len(retry), CHUNKS_PER_WINDOW):
             more, _ = _decode_window(pipeline, wav, retry[first:first + CHUNKS_PER_WINDOW], language, options,
-                                     lambda t: None)
+                                     lambda t: None, multilingual)
             segments += more
         segments.sort(key=lambda s: (s.start_s, s.end_s))
     return segments, language or "und", probability, retried_s
