@@ -72,6 +72,9 @@ class Languages:
         code = (transcript.language or "").strip().lower()
         self.transcript_language = "" if code in ("", "und") else code
         self.detected: dict[int, tuple[str, float]] = {}
+        # each segment's language as the asr stage identified it (multilingual models), when sure enough
+        self.recorded = {i: (seg.language, seg.language_probability) for i, seg in enumerate(transcript.segments)
+                         if seg.language and seg.language_probability >= MIN_LANGUAGE_PROBABILITY}
 
     def fixed(self) -> str | None:
         return self.options.source_language if LANGUAGE_CODE.match(self.options.source_language) else None
@@ -100,6 +103,9 @@ class Languages:
                 return self.transcript_language, {**info, "language_from": "transcript (detection unsure)",
                                                   "detected_language": language}
             return language, info
+        if self.options.source_language == "auto" and index in self.recorded:
+            language, probability = self.recorded[index]
+            return language, {"language_from": "asr", "language_probability": round(probability, 4)}
         return self.default(), {"language_from": "transcript"}
 
 

@@ -50,3 +50,14 @@ def test_the_summary_says_what_the_forced_track_holds():
     record = schema.Translation("en", (schema.TranslatedSegment(30.0, 45.5, "Jede Person", "Any person", "de", "translated"),))
     assert forced.summary(record, transcript(seg("a"), seg("b"))) == {
         "into": "en", "segments": 1, "of": 2, "speech_s_by_source_language": {"de": 15.5}}
+
+
+def test_mt_models_take_each_segments_language_from_the_asr_when_it_recorded_one():
+    from stages.translation.stage import Languages
+
+    record = transcript(seg(" Hello.", "en", 0.99), seg(" Guten Tag.", "de", 0.95), seg(" Hm.", "fr", 0.2), seg(" Hi."))
+    langs = Languages(TranslationOptions(), record)
+    assert [langs.choose(i, "transformers")[0] for i in range(4)] == ["en", "de", "en", "en"]
+    assert langs.choose(1, "transformers")[1] == {"language_from": "asr", "language_probability": 0.95}
+    one = Languages(dataclasses.replace(TranslationOptions(), source_language="transcript"), record)
+    assert one.choose(1, "transformers")[0] == "en"
