@@ -19,7 +19,6 @@ Profiles:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import textwrap
 from pathlib import Path
@@ -93,9 +92,7 @@ def reads_media(spec: graph.StageSpec) -> bool:
 def job_wide_settings() -> list[str]:
     """The settings every service gets: :data:`COMMON_ENV` and the settings that switch a
     stage on (TARGET_LANGUAGES), which every stage reads to know what runs."""
-    switching = [f.metadata["env"] for s in graph.STAGES if s.enabled_by
-                 for f in dataclasses.fields(s.options) if f.name == s.enabled_by]
-    return list(dict.fromkeys([*COMMON_ENV, *switching]))
+    return list(dict.fromkeys([*COMMON_ENV, *graph.enabling_settings()]))
 
 
 def stage_settings(name: str) -> list[str]:

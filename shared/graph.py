@@ -72,7 +72,7 @@ class StageSpec:
     description: str
     optional_inputs: tuple[str, ...] = ()  # read when their producer is not skipped (job files: when given)
     skippable: bool = False  # may be switched off with SKIP_STAGES
-    enabled_by: str = ""  # an options field: while it resolves empty the stage has nothing to do (see switched_off)
+    enabled_by: str = ""  # an options field or property: while it resolves empty the stage has nothing to do (see switched_off)
     # Loads an embedded Whisper model (or its tokenizer), which in containers comes from the
     # model cache, seeded by the models image before the stage starts (docker/models).
     whisper_model: bool = False
@@ -117,6 +117,8 @@ ARTIFACTS: dict[str, Artifact] = {
                  refines="transcript"),
         Artifact("corrections", "post-ner", "corrections.json", "every correction: original, corrected, score, time, rule"),
         Artifact("translations", "translation", "manifest.json", "one <lang>.json per target language: segments with times, source text, translation, protected terms"),
+        Artifact("forced_translation", "translation", "forced.json",
+                 "the passages in another language than the film's main one, translated into the main language (the forced track); none when there are none"),
         Artifact("refined_translations", "second-pass-translation", "manifest.json", "the translations refined with context; per segment the pass kept and why",
                  refines="translations"),
         Artifact("lyrics", "lyrics-detection", "lyrics.json", "song regions (music with singing) with a confidence each"),
@@ -189,16 +191,18 @@ STAGES: tuple[StageSpec, ...] = (
         name="translation",
         module="stages.translation",
         inputs=("transcript", "audio"),
-        outputs=("translations",),
+        outputs=("translations", "forced_translation"),
         options_path="shared.options.translation:TranslationOptions",
         device="cuda-or-cpu",
         packages=("faster-whisper", "ctranslate2", "tokenizers", "transformers", "torch", "sentencepiece", "rapidfuzz",
                   "numpy", "soundfile"),
-        description="Whisper speech translation into English, transformers MT models into any language; names and glossary terms protected",
+        description="Whisper speech translation into English, transformers MT models into any language; names and glossary terms protected; "
+                    "the passages in another language than the main one, for the forced track",
         optional_inputs=("entities", "metadata", "glossary"),
         skippable=True,
-        enabled_by="target_languages",
+        enabled_by="enabled",
         whisper_model=True,
+        option_links=(OptionLink("asr_model", "asr", "model"),),
     ),
     StageSpec(
         name="second-pass-translation",
@@ -263,7 +267,7 @@ STAGES: tuple[StageSpec, ...] = (
         name="subtitles",
         module="stages.subtitles",
         inputs=("transcript", "media_info"),
-        optional_inputs=("translations", "lyrics", "speaker_words"),
+        optional_inputs=("translations", "forced_translation", "lyrics", "speaker_words"),
         outputs=("subtitles", "qc_report"),
         options_path="shared.options.subtitles:SubtitleOptions",
         device="cpu",
@@ -345,6 +349,26 @@ def parse_skip(value: str | None) -> frozenset[str]:
             raise JobError(f"stage {spec.name} needs {', '.join(sorted(needed))}, which SKIP_STAGES switches off",
                            f"skip {spec.name} too, or keep {', '.join(sorted(needed))}")
     return skip
+
+
+def enabling_fields(spec: StageSpec) -> tuple[str, ...]:
+    """The option fields that decide whether ``spec`` has work (its ``enabled_by``, or the fields an
+    ``enabled_by`` property reads, as its options class lists them in ``ENABLING_FIELDS``)."""
+    if not spec.enabled_by:
+        return ()
+    return tuple(getattr(spec.options, "ENABLING_FIELDS", (spec.enabled_by,)))
+
+
+def enabling_settings() -> tuple[str, ...]:
+    """The settings that switch stages on, and those their fields follow (option links): every
+    stage reads them to know which stages run."""
+    out: list[str] = []
+    for spec in STAGES:
+        fields = enabling_fields(spec)
+        out += [f.metadata["env"] for f in dataclasses.fields(spec.options) if f.name in fields]
+        out += [f.metadata["env"] for link in spec.option_links if link.field in fields
+                for f in dataclasses.fields(stage(link.stage).options) if f.name == link.source_field]
+    return tuple(dict.fromkeys(out))
 
 
 def switched_off(options_of) -> frozenset[str]:

@@ -213,6 +213,8 @@ class Segment:
     words: tuple[Word, ...] = ()
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
+    language: str = ""  # the segment's own language (ISO 639-1) when the asr stage identified it, else ""
+    language_probability: float = 0.0  # how sure that identification is (0-1)
 
 
 @dataclass(frozen=True)
@@ -256,6 +258,8 @@ class Transcript(Stamped):
                     "text": s.text,
                     "avg_logprob": round(s.avg_logprob, 4),
                     "no_speech_prob": round(s.no_speech_prob, 4),
+                    **({"language": s.language, "language_probability": round(s.language_probability, 4)}
+                       if s.language else {}),
                     "words": [
                         {"start_s": _ms(w.start_s), "end_s": _ms(w.end_s), "text": w.text, "probability": round(w.probability, 4)}
                         for w in s.words
@@ -282,6 +286,8 @@ class Transcript(Stamped):
                     words=tuple(Word(**w) for w in s["words"]),
                     avg_logprob=s.get("avg_logprob", 0.0),
                     no_speech_prob=s.get("no_speech_prob", 0.0),
+                    language=s.get("language", ""),
+                    language_probability=s.get("language_probability", 0.0),
                 )
                 for s in data["segments"]
             ),
@@ -295,7 +301,7 @@ class SubtitleFile:
     path: str  # relative to the subtitles stage folder
     language: str
     format: str  # srt, vtt, ass, json, txt, tsv
-    kind: str = "transcript"  # transcript, or translation later
+    kind: str = "transcript"  # transcript, translation, forced (foreign passages only), sdh; rttm: speakers; csv: qc
     full_name: str = ""  # the name before it was shortened to fit the file system (shared/filenames.py); "" if not
 
 

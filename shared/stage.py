@@ -202,7 +202,8 @@ def _execute(spec: graph.StageSpec, job: Job, options: Any, run_fn: RunFn, model
 
 def _enabling_setting(spec: graph.StageSpec) -> str:
     if spec.enabled_by:
-        return next(f.metadata["env"] for f in opts.fields_of(spec.options) if f.name == spec.enabled_by)
+        hint = getattr(spec.options, "ENABLING_HINT", "")  # an enabled_by property says in words what switches it on
+        return hint or next(f.metadata["env"] for f in opts.fields_of(spec.options) if f.name == spec.enabled_by)
     upstream = sorted(graph.upstream(spec.name))
     return "the settings of " + ", ".join(upstream)
 

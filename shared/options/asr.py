@@ -27,3 +27,4 @@ class AsrOptions:
     hotwords: str = setting("", "ASR_HOTWORDS", "words Whisper should prefer, separated by spaces")
     remove_hallucinations: bool = setting(True, "ASR_REMOVE_HALLUCINATIONS", "take out text Whisper invents (no-speech segments, loops, repeats, phantom phrases, words outside speech), each removal recorded in transcript.json's removed (docs/FILM.md)")
     max_chunk_duration_s: float = setting(30.0, "ASR_MAX_CHUNK_DURATION_S", "speech regions are merged into chunks up to this long")
+    segment_language: str = setting("auto", "ASR_SEGMENT_LANGUAGE", "auto: with a multilingual model, identify each segment's language from its audio (one more encoder pass per segment; the forced track needs it); off", ("auto", "off"))

@@ -26,4 +26,7 @@ class SubtitleOptions:
     pause_break_ms: int = setting(500, "SUBTITLE_PAUSE_BREAK_MS", "a pause this long between words ends a cue")
     keep_original: bool = setting(False, "SUBTITLE_KEEP_ORIGINAL", "with translations, also write (and mux) the original-language subtitles")
     mark_lyrics: bool = setting(True, "SUBTITLE_MARK_LYRICS", "mark cues in song regions: italics in ASS and VTT, ♪ in SRT")
+    sdh: bool = setting(False, "SUBTITLE_SDH", "also write (and mux) an SDH track, <name>.<lang>.sdh.<fmt>: speaker names, ♪ song lines, music cues (docs/TRACKS.md)")
+    sdh_tags: str = setting("", "SUBTITLE_SDH_TAGS", "SDH tag words over the language's own, e.g. music=[MUSIK]; empty = the table in docs/TRACKS.md ([MUSIC] in English)")
+    sdh_min_music_ms: int = setting(2000, "SUBTITLE_SDH_MIN_MUSIC_MS", "music without dialogue at least this long gets a music cue in the SDH track")
     speaker_style: str = setting("label", "SUBTITLE_SPEAKER_STYLE", "with speakers: label ([Name] where the speaker changes; a new cue at every change), dash (two speakers may share a cue, one dashed line each) or none", ("label", "dash", "none"))

@@ -20,7 +20,7 @@ from shared.models import resolve_whisper
 from shared.options.asr import AsrOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.asr import hallucinations
+from stages.asr import hallucinations, languages
 from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail
 
 log = get_logger("stages.asr")
@@ -77,7 +77,7 @@ def _language_for(options: AsrOptions, is_multilingual: bool) -> str | None:
 
 
 def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | None, options: AsrOptions,
-                   on_segment) -> tuple[list[schema.Segment], Any]:
+                   on_segment, multilingual: bool = False) -> tuple[list[schema.Segment], Any]:
     """One batched call over ``chunks``: their speech concatenated, silences cut out; times mapped back."""
     regions = [r for c in chunks for r in c.regions]
     samples = read_regions(wav, regions)
@@ -100,6 +100,8 @@ def _decode_window(pipeline, wav: Path, chunks: list[Chunk], language: str | Non
         clip_timestamps=clips,
         initial_prompt=options.initial_prompt or None,
         hotwords=options.hotwords or None,
+        # each chunk decoded in the language its own audio is in (a foreign scene is transcribed, not translated)
+        multilingual=multilingual,
     )
     segments = []
     for seg in segments_iter:
@@ -125,6 +127,8 @@ def transcribe(
     any chunk that Whisper stopped short of. Returns segments (film times), language, its
     probability, and the seconds of speech decoded a second time."""
     language = _language_for(options, is_multilingual)
+    # with ASR_LANGUAGE=auto, each chunk is decoded in the language Whisper identifies in it
+    multilingual = language is None and options.segment_language == "auto" and options.task == "transcribe"
     duration_s = audio.duration_s(wav)
     regions = [schema.Region(max(0.0, r.start_s), min(r.end_s, duration_s)) for r in regions
                if min(r.end_s, duration_s) - max(0.0, r.start_s) > 0.01]  # regions never run past the audio
@@ -135,7 +139,8 @@ def transcribe(
     for first in range(0, len(chunks), CHUNKS_PER_WINDOW):
         window = chunks[first:first + CHUNKS_PER_WINDOW]
         window_segments, info = _decode_window(pipeline, wav, window, language, options,
-                                               lambda t, done_s=done_s: hook("transcribing", done_s + t, total_speech_s))
+                                               lambda t, done_s=done_s: hook("transcribing", done_s + t, total_speech_s),
+                                               multilingual)
         if language is None:  # detected on the first window; the same for the rest of the film
             language, probability = info.language, float(info.language_probability)
             log.info("language detected: %s (probability %.2f)", language, probability)
@@ -149,7 +154,7 @@ def transcribe(
         log.info("Whisper stopped short in %d chunk(s): decoding their last %.1f s of speech again", len(retry), retried_s)
         for first in range(0, len(retry), CHUNKS_PER_WINDOW):
             more, _ = _decode_window(pipeline, wav, retry[first:first + CHUNKS_PER_WINDOW], language, options,
-                                     lambda t: None)
+                                     lambda t: None, multilingual)
             segments += more
         segments.sort(key=lambda s: (s.start_s, s.end_s))
     return segments, language or "und", probability, retried_s
@@ -225,6 +230,23 @@ def _removal_notes(removed: list[schema.Removed]) -> list[str]:
     return [line]
 
 
+def identify_languages(model, wav: Path, segments: list[schema.Segment], decoded_in: str, options: AsrOptions,
+                       hook: ProgressHook) -> tuple[list[schema.Segment], str, dict[str, Any]]:
+    """Each segment's language from its own audio (stages/asr/languages.py); the main language
+    (most speech time; ASR_LANGUAGE when set); and how it was found, for the producer."""
+    found = languages.detect(model, wav, segments, options.batch_size,
+                             lambda done, total: hook("identifying languages", done, total))
+    segments = languages.with_languages(segments, found)
+    seconds = languages.speech_by_language(segments, decoded_in)
+    main = decoded_in if options.language != "auto" else languages.main_language(segments, decoded_in)
+    if len(seconds) > 1:
+        log.info("speech by language: %s; main language %s",
+                 ", ".join(f"{lang} {s:.1f} s" for lang, s in seconds.items()), main)
+    record = {"method": "Whisper language ID per segment", "min_probability": languages.MIN_PROBABILITY,
+              "decoded_in": decoded_in, "main": main, "speech_s": {k: round(v, 3) for k, v in seconds.items()}}
+    return segments, main, record
+
+
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, hook: ProgressHook = no_progress) -> StageReport:
     check_options(options)
     speech = schema.load(inputs["speech_regions"], schema.SpeechRegions)
@@ -232,9 +254,16 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     pipeline, resolved, device, compute_type = load_model(options)
     decode_options, prompt_record, prompt_notes = with_names(options, inputs.get("prompt"), resolved.path)
     notes += prompt_notes
+    per_segment: dict[str, Any] = {}
     if speech.regions:
         segments, language, probability, retried_s = transcribe(
             inputs["audio"], list(speech.regions), decode_options, pipeline, pipeline.model.model.is_multilingual, hook)
+        if segments and options.segment_language == "auto" and pipeline.model.model.is_multilingual:
+            decoded_in = language
+            segments, language, per_segment = identify_languages(pipeline.model, inputs["audio"], segments, language,
+                                                                 options, hook)
+            if language != decoded_in:  # the first window's language is not the film's: its share of the speech
+                probability = per_segment["speech_s"][language] / max(1e-9, sum(per_segment["speech_s"].values()))
     else:
         # the same refusals with or without speech; "und" when nothing was heard to detect a language from
         language = _language_for(options, pipeline.model.model.is_multilingual) or "und"
@@ -248,7 +277,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
                             device=device, compute_type=compute_type,
                             prompt_passed=bool(decode_options.initial_prompt),
                             hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record,
-                            hallucination_rules=dataclasses.asdict(hallucinations.Rules()) if options.remove_hallucinations else None)
+                            hallucination_rules=dataclasses.asdict(hallucinations.Rules()) if options.remove_hallucinations else None,
+                            **({"segment_languages": per_segment} if per_segment else {}))
     transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer, tuple(removed))
     schema.write(outputs["transcript"], transcript)
     word_count = len(transcript.words)
@@ -257,6 +287,7 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     return StageReport(
         model={**resolved.identity(), "device": device, "compute_type": compute_type},
         metrics={"segments": len(segments), "words": word_count, "language": language,
+                 **({"speech_s_by_language": per_segment["speech_s"]} if per_segment else {}),
                  "speech_s": round(speech.speech_duration_s, 3), "decoded_twice_s": round(retried_s, 3),
                  "removed": len(removed), "removed_words": sum(len(r.text.split()) for r in removed)},
         notes=notes,

@@ -167,6 +167,11 @@ def plan_streams(info: MediaInfo, container: Container) -> tuple[list[KeptStream
     return kept, notes
 
 
+# Track kinds the subtitles stage writes, their title suffix and disposition (docs/TRACKS.md).
+TITLE_SUFFIXES = {"translation": " (translation)", "forced": " (forced)", "sdh": " (SDH)"}
+DISPOSITIONS = {"forced": "forced", "sdh": "hearing_impaired"}
+
+
 @dataclass(frozen=True)
 class NewTrack:
     path: Path  # the subtitle file
@@ -175,8 +180,13 @@ class NewTrack:
     language: str  # as the manifest states it (ISO 639-1)
     tag: str  # ISO 639-2 for the container
     title: str
-    kind: str  # transcript, translation
+    kind: str  # transcript, translation, forced, sdh
     codec: str  # track codec (ffprobe's name)
+
+    @property
+    def disposition(self) -> str:
+        """ffmpeg's ``-disposition`` value: forced for the forced track, hearing_impaired for SDH, else none."""
+        return DISPOSITIONS.get(self.kind, "0")
 
     @property
     def encoder(self) -> str:
@@ -221,7 +231,7 @@ def choose_tracks(manifest: SubtitleManifest, subtitles_dir: Path, container: Co
         if fmt != preference[0]:
             notes.append(f"no {preference[0].upper()} file for {language or 'und'}: converted the {fmt.upper()} "
                          f"file to {container.text_codec}")
-        title = language_name(language) + (" (translation)" if kind == "translation" else "")
+        title = language_name(language) + TITLE_SUFFIXES.get(kind, "")
         tracks.append(NewTrack(_inside(subtitles_dir, by_format[fmt]), by_format[fmt], fmt, language,
                                to_iso639_2(language), title, kind, container.text_codec))
     return tracks, notes
@@ -245,7 +255,7 @@ def ffmpeg_args(media: Path, out: Path, container: Container, kept: list[KeptStr
         args += [f"-c:s:{n}", t.encoder,
                  f"-metadata:s:s:{n}", f"language={t.tag}",
                  f"-metadata:s:s:{n}", f"title={t.title}",
-                 f"-disposition:s:{n}", "0"]
+                 f"-disposition:s:{n}", t.disposition]
         if container.is_mp4_family:  # players show the handler name as the track's name
             args += [f"-metadata:s:s:{n}", f"handler_name={t.title}"]
     if container.is_matroska:  # do not switch the new subtitles on by default

@@ -16,7 +16,7 @@ from shared.options.mux import MuxOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
 from stages.mux.ffmpeg import probe_streams
-from stages.mux.plan import Container, KeptStream, NewTrack, choose_container, choose_tracks, ffmpeg_args, plan_streams
+from stages.mux.plan import DISPOSITIONS, Container, KeptStream, NewTrack, choose_container, choose_tracks, ffmpeg_args, plan_streams
 
 log = get_logger("stages.mux")
 
@@ -55,6 +55,12 @@ def verify(streams: list[dict[str, Any]], kept: list[KeptStream], tracks: list[N
             got = (stream.get("tags") or {}).get("language", "none")
             raise StageFailed(f"{name}: the {track.title} track is tagged {got!r}, expected {track.tag!r}",
                               "the container did not keep the language tag; MKV and MP4 keep any language")
+
+
+def dispositions_dropped(streams: list[dict[str, Any]], tracks: list[NewTrack]) -> list[str]:
+    """The titles of the tracks whose disposition (forced, hearing_impaired) the container did not keep."""
+    return [t.title for t, stream in zip(tracks, new_subtitle_streams(streams, tracks))
+            if t.disposition != "0" and not (stream.get("disposition") or {}).get(t.disposition)]
 
 
 def retag_dropped_languages(streams: list[dict[str, Any]], tracks: list[NewTrack]) -> list[NewTrack]:
@@ -99,9 +105,14 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: MuxOptions,
                    step="muxing", what=f"ffmpeg muxing {out.name}", hint="check the input and subtitle files; rerun to retry")
         streams = probe_streams(out)
     verify(streams, kept, tracks, out.name)
+    dropped = dispositions_dropped(streams, tracks)
+    if dropped:
+        notes.append(f"{container.ext.upper()} did not keep the disposition of {', '.join(dropped)}: "
+                     "players tell them only by their title; MKV keeps it (give an .mkv input)")
 
     records = tuple({"language": t.language, "language_tag": t.tag, "format": t.source_format, "codec": t.codec,
-                     "title": t.title, "kind": t.kind, "source": t.source} for t in tracks)
+                     "title": t.title, "kind": t.kind, "disposition": DISPOSITIONS.get(t.kind, "none"), "source": t.source}
+                    for t in tracks)
     schema.write(outputs["muxed_media"], schema.MuxManifest(out.name, records,
                                                             full_name(info.stem, f".subtitled.{container.ext}", out.name)))
     return StageReport(

@@ -22,7 +22,7 @@ from shared.log import get_logger
 from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.subtitles import qc, speakers, tracks
+from stages.subtitles import extra_tracks, qc, speakers, tracks
 from stages.subtitles.cues import to_ms, words_from_transcript
 from stages.subtitles.writers import FORMATS, WRITERS
 
@@ -86,11 +86,15 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
     written += [(t.language, "translation",
                  tracks.make_cues(tracks.translated_words(t), options, end_limit_ms, songs, hook, t.language))
                 for t in translations]
+    # the forced track (foreign passages) and the SDH track (stages/subtitles/extra_tracks.py)
+    written += extra_tracks.forced_track(extra_tracks.load_forced(inputs), options, end_limit_ms, songs, hook)
+    written += extra_tracks.sdh_track(words, language, options, end_limit_ms, extra_tracks.load_music(inputs), hook)
     for track_language, kind, track_cues in written:
         for k, fmt in enumerate(formats):
             hook("writing", k, len(formats))
             clash = kind == "translation" and track_language == language and written[0][1] == "transcript"
-            suffix = f".{track_language}.translation.{fmt}" if clash else f".{track_language}.{fmt}"
+            label = f"{track_language}.translation" if clash else extra_tracks.file_label(track_language, kind)
+            suffix = f".{label}.{fmt}"
             name = fitted(media.stem, suffix)
             atomic_write_text(folder / name, WRITERS[fmt](track_cues, track_language, media.stem))
             files.append(schema.SubtitleFile(path=name, language=track_language, format=fmt, kind=kind,
@@ -104,10 +108,11 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
 
     files.append(schema.SubtitleFile(path=QC_CSV, language=language, format="csv", kind="qc"))  # written below
     producer = schema.stamp("subtitles", options, engine=f"pysubs2 {pysubs2.__version__}",
-                            translations=[t.language for t in translations], song_regions=len(songs))
+                            translations=[t.language for t in translations], song_regions=len(songs),
+                            tracks=[{"language": lang, "kind": kind, "cues": len(c)} for lang, kind, c in written])
     schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(written[0][2]) if written else 0, producer))
     record = qc.report(cues, violations, options)
-    if translations:  # the top level is the original language's layout; each written track besides
+    if len(written) > 1 or translations:  # the top level is the original language's layout; each written track besides
         record["tracks"] = [{"language": lang, "kind": kind, **qc.report(c, qc.check(c, options), options)}
                             for lang, kind, c in written]
     atomic_write_json(outputs["qc_report"], record)
@@ -135,6 +140,8 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
             "language": language,
             "formats": list(formats),
             "translations": [t.language for t in translations],
+            "forced_cues": sum(len(c) for _, kind, c in written if kind == extra_tracks.FORCED),
+            "sdh_cues": sum(len(c) for _, kind, c in written if kind == extra_tracks.SDH),
             "lyric_cues": sum(1 for _, _, c in written for cue in c if cue.lyric),
             "speakers": len({w.speaker for w in words if w.speaker}),
         },

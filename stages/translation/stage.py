@@ -22,7 +22,7 @@ from shared.log import get_logger
 from shared.options.translation import TranslationOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.translation import plan, speech, terms
+from stages.translation import forced, plan, speech, terms
 from stages.translation.languages import LANGUAGE_CODE
 
 log = get_logger("stages.translation")
@@ -49,12 +49,13 @@ def check_options(options: TranslationOptions) -> None:
 def model_identity(options: TranslationOptions) -> dict[str, Any]:
     check_options(options)
     targets = plan.check_targets(options.target_languages)
-    if not targets:
+    forced_whisper = options.forced_possible  # into English (the usual main language) the forced track uses Whisper
+    if not targets and not forced_whisper:
         return {}
     specs = plan.model_specs(options.model, targets)
     per_target = {t: plan.identity(t, specs[t]) for t in targets}
     out: dict[str, Any] = {"targets": per_target}
-    if any(v["backend"] == plan.WHISPER for v in per_target.values()) or options.source_language == "detect":
+    if forced_whisper or any(v["backend"] == plan.WHISPER for v in per_target.values()) or options.source_language == "detect":
         out["whisper"] = speech.identity(options.whisper_model, options.device, options.compute_type)
     if any(v["backend"] == "transformers" for v in per_target.values()):
         from stages.translation.mt import pick_device
@@ -71,6 +72,9 @@ class Languages:
         code = (transcript.language or "").strip().lower()
         self.transcript_language = "" if code in ("", "und") else code
         self.detected: dict[int, tuple[str, float]] = {}
+        # each segment's language as the asr stage identified it (multilingual models), when sure enough
+        self.recorded = {i: (seg.language, seg.language_probability) for i, seg in enumerate(transcript.segments)
+                         if seg.language and seg.language_probability >= MIN_LANGUAGE_PROBABILITY}
 
     def fixed(self) -> str | None:
         return self.options.source_language if LANGUAGE_CODE.match(self.options.source_language) else None
@@ -99,7 +103,28 @@ class Languages:
                 return self.transcript_language, {**info, "language_from": "transcript (detection unsure)",
                                                   "detected_language": language}
             return language, info
+        if self.options.source_language == "auto" and index in self.recorded:
+            language, probability = self.recorded[index]
+            return language, {"language_from": "asr", "language_probability": round(probability, 4)}
         return self.default(), {"language_from": "transcript"}
+
+
+class KnownLanguages(Languages):
+    """Each segment's language as the asr stage identified it (the forced track's passages)."""
+
+    def __init__(self, options: TranslationOptions, transcript: schema.Transcript, segments: Sequence[schema.Segment]):
+        super().__init__(options, transcript)
+        self.segments = segments
+
+    def fixed(self) -> str | None:
+        return None
+
+    def per_segment(self, backend: str) -> bool:
+        return False  # known already: nothing to detect
+
+    def choose(self, index: int, backend: str) -> tuple[str, dict[str, Any]]:
+        seg = self.segments[index]
+        return seg.language, {"language_from": "asr", "language_probability": round(seg.language_probability, 4)}
 
 
 def _names_prompt(all_terms: Sequence[terms.Term]) -> str:
@@ -242,33 +267,73 @@ def translate_text(choice: plan.Choice, segments: Sequence[schema.Segment], foun
     return [s for s in out if s is not None], made
 
 
+def make_forced(inputs: dict[str, Path], transcript: schema.Transcript, found: list[list[terms.Term]],
+                all_terms: Sequence[terms.Term], options: TranslationOptions, whisper: speech.WhisperSpeech | None,
+                source_name: str, terms_from: str,
+                hook: ProgressHook) -> tuple[schema.Translation, speech.WhisperSpeech | None, list[str]]:
+    """The forced narrative translation (stages/translation/forced.py): the foreign passages in the
+    main language; the Whisper model, loaded when it was needed; notes."""
+    main = forced.main_language(transcript)
+    reason = forced.why_none(options, transcript)
+    indices = [] if reason else forced.foreign(transcript)
+    if not indices:
+        note = reason or f"no passage in another language than {main or 'the main one'}: the forced track is empty"
+        return schema.Translation(main or "und", (), schema.stamp(STAGE, options, note=note, source=source_name)), whisper, \
+            [reason] if reason == forced.NO_LANGUAGES_NOTE else []
+    segments = forced.subset(transcript, indices)
+    subset_found = [found[i] for i in indices]
+    langs = KnownLanguages(options, transcript, segments)
+    spec = plan.model_specs(options.model, (main,))[main]
+    choice = plan.choose(main, spec, segments[0].language)
+    log.info("forced track: %d passage(s) in %s, into %s (%s)", len(segments),
+             ", ".join(sorted({s.language for s in segments})), main, choice.backend)
+    if choice.backend == plan.WHISPER:
+        if whisper is None:
+            whisper = speech.WhisperSpeech(options.whisper_model, options.device, options.compute_type, options.cpu_threads)
+        translated, made = translate_speech(inputs["audio"], segments, subset_found, all_terms, langs, whisper,
+                                            options, hook)
+    else:
+        translated, made = translate_text(choice, segments, subset_found, langs, options, hook)
+    kept = tuple(s for s in translated if s.method == "translated")  # only foreign speech: never the main language's
+    return schema.Translation(main, kept, schema.stamp(STAGE, options, **made, model_option=choice.spec, source=source_name,
+                                                       terms_from=terms_from, forced=True)), whisper, []
+
+
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationOptions,
         hook: ProgressHook = no_progress) -> StageReport:
     check_options(options)
     targets = plan.check_targets(options.target_languages)
     folder = outputs["translations"].parent
-    if not targets:
-        schema.write(outputs["translations"],
-                     schema.TranslationManifest((), schema.stamp(STAGE, options, note=NO_TARGETS_NOTE)))
-        return StageReport(metrics={"languages": 0}, notes=[NO_TARGETS_NOTE])
-
     source_name = "corrected_transcript" if "corrected_transcript" in inputs else "transcript"  # recorded below
     transcript = schema.load(inputs["transcript"], schema.Transcript)
     all_terms, terms_from = terms.load_terms(inputs) if options.protect_names else ([], "off (TRANSLATION_PROTECT_NAMES)")
     segments = transcript.segments
     found = [terms.find(s.text, all_terms) for s in segments]
+    forced_record, whisper, notes = make_forced(inputs, transcript, found, all_terms, options, None, source_name,
+                                                terms_from, hook)
+    schema.write(outputs["forced_translation"], forced_record)
+    forced_metrics = {"forced": forced.summary(forced_record, transcript)}
+    if not targets:
+        schema.write(outputs["translations"],
+                     schema.TranslationManifest((), schema.stamp(STAGE, options, note=NO_TARGETS_NOTE)))
+        if forced_record.segments:
+            notes.append(f"no TARGET_LANGUAGES: only the forced track's {len(forced_record.segments)} passage(s) "
+                         f"translated into {forced_record.language}")
+        return StageReport(model=model_identity(options), metrics={"languages": 0, **forced_metrics},
+                           notes=[NO_TARGETS_NOTE, *notes] if not forced_record.segments else notes)
+
     langs = Languages(options, transcript)
     specs = plan.model_specs(options.model, targets)
     source_for_choice = langs.fixed() or langs.transcript_language or "en"
     choices = [plan.choose(t, specs[t], source_for_choice) for t in targets]
 
-    whisper = None
-    if any(c.backend == plan.WHISPER for c in choices) or options.source_language == "detect":
+    if whisper is None and (any(c.backend == plan.WHISPER for c in choices) or options.source_language == "detect"):
         whisper = speech.WhisperSpeech(options.whisper_model, options.device, options.compute_type, options.cpu_threads)
     # Whisper targets first: their encoder pass detects the languages the MT targets may reuse
     choices.sort(key=lambda c: c.backend != plan.WHISPER)
 
-    files, metrics, notes = [], {}, []
+    files: list[schema.TranslationFile] = []
+    metrics: dict[str, Any] = {}
     for choice in choices:
         started = time.perf_counter()
         if choice.backend == plan.WHISPER:
@@ -303,6 +368,6 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: TranslationO
     log.info("translated %d segment(s) into %s", len(segments), ", ".join(targets))
     return StageReport(
         model=model_identity(options),
-        metrics={"languages": len(files), "segments": len(segments), "terms_from": terms_from, **metrics},
+        metrics={"languages": len(files), "segments": len(segments), "terms_from": terms_from, **metrics, **forced_metrics},
         notes=notes,
     )

@@ -85,6 +85,7 @@ def test_a_stage_container_gets_only_its_own_settings(jfk_job, host_dirs, monkey
     from shared.job import Job
 
     monkeypatch.setenv("ASR_MODEL", "tiny.en")
+    monkeypatch.setenv("ASR_BEAM_SIZE", "5")
     monkeypatch.setenv("SUBTITLE_MAX_LINES", "2")
     env = jobs.compose_env(Job(job), frozenset(), set())
     base = jobs.compose_base("cpu", jobs.project_name(job.name) + "-env")
@@ -93,7 +94,9 @@ def test_a_stage_container_gets_only_its_own_settings(jfk_job, host_dirs, monkey
         probe = subprocess.run([*base, "run", "--rm", "--no-deps", "--entrypoint", "env", service],
                                capture_output=True, text=True, env=env, timeout=120)
         seen[service] = {line.split("=", 1)[0] for line in probe.stdout.splitlines()}
-    assert "ASR_MODEL" in seen["pre-ner"] and "ASR_MODEL" not in seen["demux"] | seen["subtitles"]
+    assert "ASR_BEAM_SIZE" not in seen["demux"] | seen["pre-ner"] | seen["subtitles"]
+    # job-wide: a multilingual ASR model switches translation on (the forced track), which every stage must know
+    assert all("ASR_MODEL" in seen[s] for s in seen)
     assert "SUBTITLE_MAX_LINES" in seen["subtitles"] and "SUBTITLE_MAX_LINES" not in seen["demux"] | seen["pre-ner"]
 
 

@@ -125,5 +125,6 @@ def test_no_targets_is_refused_with_the_setting_to_change(job, jobs_dir):
     result = run_stage("translation", job.id, jobs_dir, **only("translation"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
-        "error: translation: stage translation has nothing to do with these settings (set TARGET_LANGUAGES to run it)")
+        "error: translation: stage translation has nothing to do with these settings (set TARGET_LANGUAGES "
+        "(or, for the forced track, a multilingual ASR_MODEL with SUBTITLE_FORCED=auto) to run it)")
     assert not (job.root / "translation" / "manifest.json").exists()

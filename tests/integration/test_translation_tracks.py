@@ -51,6 +51,7 @@ def job(tmp_path, jobs_dir):
         schema.write(folder / f"{language}.json", schema.Translation(language, translated, {"backend": "transformers"}))
         files.append(schema.TranslationFile(language, f"{language}.json", "transformers", len(translated)))
     schema.write(folder / "manifest.json", schema.TranslationManifest(tuple(files)))
+    schema.write(folder / "forced.json", schema.Translation("en", ()))  # one language: no forced passage
     (job.root / "lyrics-detection").mkdir()
     schema.write(job.root / "lyrics-detection" / "lyrics.json",
                  schema.LyricRegions((schema.LyricRegion(6.5, 11.5, 0.9, 0.9, 0.8),), 12.0))

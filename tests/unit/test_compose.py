@@ -175,7 +175,9 @@ def test_each_stage_gets_its_own_settings_and_the_job_wide_ones_only(profile):
         assert not (passed & every) - own - wide, f"{name} gets another stage's settings"
         assert not any(v.startswith(("HF_TOKEN", "HUGGING", "TMDB")) for v in env), "no secret reaches a stage"
     services = compose(profile)["services"]
-    assert "ASR_MODEL" in services["pre-ner"]["environment"] and "ASR_MODEL" not in services["post-ner"]["environment"]
+    # ASR_MODEL is job-wide: a multilingual model switches translation on for the forced track
+    assert {"ASR_MODEL", "SUBTITLE_FORCED"} <= wide and "ASR_MODEL" in services["post-ner"]["environment"]
+    assert "SUBTITLE_MAX_LINES" not in services["post-ner"]["environment"]
 
 
 def test_the_gpu_profile_names_every_stage_that_gets_the_gpu():
@@ -374,7 +376,8 @@ def test_a_change_rebuilds_only_the_images_that_hold_it(copy_checkout):
     options = copy_checkout / "shared" / "options" / "asr.py"
     options.write_text(options.read_text() + '    new_setting: int = setting(1, "ASR_NEW_SETTING", "an ASR-only setting")\n')
     after_options = image_hashes()
-    assert rebuilt(before, after_options) == {"asr", "pre-ner", "base"}  # pre-ner follows asr's model; base holds all of shared/
+    # pre-ner and translation follow asr's model; base holds all of shared/
+    assert rebuilt(before, after_options) == {"asr", "pre-ner", "translation", "base"}
     requirements = copy_checkout / "docker" / "requirements-subtitles.txt"
     requirements.write_text(requirements.read_text() + "# a requirements change\n")
     after_requirements = image_hashes()

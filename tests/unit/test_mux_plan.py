@@ -171,3 +171,15 @@ def test_retag_only_tracks_whose_language_was_dropped(tmp_path):
                               tmp_path, mp4())
     streams = fake_probe(("mov_text", None), ("mov_text", "ger"), ("mov_text", None))
     assert [t.tag for t in retag_dropped_languages(streams, tracks)] == ["fra", "ger", "und"]
+
+
+def test_forced_and_sdh_tracks_get_their_disposition_and_title(tmp_path):
+    write(tmp_path, "f.en.srt", "f.en.forced.srt", "f.en.sdh.srt")
+    files = SubtitleManifest((SubtitleFile("f.en.srt", "en", "srt"), SubtitleFile("f.en.forced.srt", "en", "srt", "forced"),
+                              SubtitleFile("f.en.sdh.srt", "en", "srt", "sdh")), 1)
+    tracks, _ = choose_tracks(files, tmp_path, mkv())
+    assert [(t.title, t.tag, t.disposition) for t in tracks] == [
+        ("English", "eng", "0"), ("English (forced)", "eng", "forced"), ("English (SDH)", "eng", "hearing_impaired")]
+    text = " ".join(ffmpeg_args(Path("/in/f.mkv"), Path("/out/f.mkv"), mkv(), [], tracks))
+    assert "-disposition:s:0 0 " in text and "-disposition:s:1 forced " in text
+    assert "title=English (SDH) -disposition:s:2 hearing_impaired" in text

@@ -88,7 +88,8 @@ def test_mp4_gets_a_mov_text_track_and_keeps_its_streams(tmp_path, jobs_dir):
     assert by_kind(streams, "subtitle")[0]["tags"]["language"] == "eng"
     assert "Bonjour, Amélie." in subtitle_text(out, 0)
     assert manifest.tracks == ({"language": "en", "language_tag": "eng", "format": "srt", "codec": "mov_text",
-                                "title": "English", "kind": "transcript", "source": "clip.en.srt"},)
+                                "title": "English", "kind": "transcript", "disposition": "none",
+                                "source": "clip.en.srt"},)
     assert report["metrics"]["container"] == "mp4" and report["metrics"]["subtitle_tracks"] == 1
 
 

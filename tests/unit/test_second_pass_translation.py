@@ -77,7 +77,7 @@ def test_second_pass_on_a_tiny_mt_model_records_every_choice(tmp_path):
     inputs = write_job_inputs(tmp_path)
     first_dir, second_dir = tmp_path / "translation", tmp_path / "second"
     first_dir.mkdir(), second_dir.mkdir()
-    first_run(inputs, {"translations": first_dir / "manifest.json"},
+    first_run(inputs, {"translations": first_dir / "manifest.json", "forced_translation": first_dir / "forced.json"},
               TranslationOptions(target_languages=("es",), model=str(marian), beam_size=2, device="cpu"))
     before = hashlib.sha256((first_dir / "es.json").read_bytes()).hexdigest()
     report = second_run({"translations": first_dir / "manifest.json", "audio": inputs["audio"]},

@@ -141,7 +141,7 @@ def test_stage_translates_keeps_times_source_text_and_names(marian, tmp_path):
     inputs = write_job_inputs(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    outputs = {"translations": out_dir / "manifest.json"}
+    outputs = {"translations": out_dir / "manifest.json", "forced_translation": out_dir / "forced.json"}
     options = TranslationOptions(target_languages=("es", "de"), model=f"{marian}", beam_size=2, device="cpu")
     report = run(inputs, outputs, options)
     manifest = schema.load(outputs["translations"], schema.TranslationManifest)
@@ -168,7 +168,7 @@ def test_stage_translates_keeps_times_source_text_and_names(marian, tmp_path):
 
 def test_stage_without_targets_writes_an_empty_manifest_and_says_so(tmp_path):
     inputs = write_job_inputs(tmp_path)
-    outputs = {"translations": tmp_path / "manifest.json"}
+    outputs = {"translations": tmp_path / "manifest.json", "forced_translation": tmp_path / "forced.json"}
     report = run(inputs, outputs, TranslationOptions())
     assert schema.load(outputs["translations"], schema.TranslationManifest).files == ()
     assert "TARGET_LANGUAGES is empty" in report.notes[0]
