@@ -37,6 +37,7 @@ from collections.abc import Sequence
 
 from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import Cue
+from stages.subtitles.shots import ShotGrid, snap
 
 
 def wanted_duration_ms(cue: Cue, options: SubtitleOptions) -> int:
@@ -46,8 +47,18 @@ def wanted_duration_ms(cue: Cue, options: SubtitleOptions) -> int:
     return min(max(options.min_duration_ms, reading), options.max_duration_ms)
 
 
-def retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | None = None) -> list[Cue]:
-    """Cues with their final times (see the module docstring)."""
+def retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | None = None,
+           grid: ShotGrid | None = None) -> list[Cue]:
+    """Cues with their final times (see the module docstring); with ``grid`` (the video's
+    shot changes) on frames and snapped to cuts last (stages/subtitles/shots.py)."""
+    timed = _retime(cues, options, end_limit_ms)
+    if grid is not None:
+        timed = snap(timed, grid, options, end_limit_ms)
+    return timed
+
+
+def _retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | None) -> list[Cue]:
+    """Steps 1-7 of the module docstring."""
     out: list[Cue] = []
     gap = options.min_gap_ms
     for k, cue in enumerate(cues):
