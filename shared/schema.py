@@ -6,6 +6,7 @@ model, and the stage's own details)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -432,11 +433,11 @@ class FrameRate:
 
     def frame_at(self, ms: float) -> int:
         """The frame boundary nearest to ``ms``."""
-        return int(round(ms * self.num / (1000.0 * self.den)))
+        return math.floor(ms * self.num / (1000.0 * self.den) + 0.5)
 
     def ms_of(self, frame: int) -> int:
         """Where frame ``frame`` starts, in whole milliseconds (nearest)."""
-        return int(round(frame * 1000.0 * self.den / self.num))
+        return math.floor(frame * 1000.0 * self.den / self.num + 0.5)
 
     def __str__(self) -> str:
         return f"{self.num}/{self.den}"

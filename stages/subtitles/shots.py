@@ -19,7 +19,7 @@ When the shots stage ran on a video, its frame rate and cut frames form a
      an end after it); a start (on the cut or before it) may take the time it
      needs from the end of the cue before, to leave the minimum gap;
    - a move is allowed only when the cue and its neighbours break no rule they
-     did not break before (the QC checks: overlap, minimum gap, minimum and
+     did not break before, and none further than before (the QC checks: overlap, minimum gap, minimum and
      maximum duration, reading speed, lines; never past the media's end) and
      the cues it moves come out with fewer shot problems in all; otherwise the edge stays, and QC reports it
      (``shot_change_start``, ``shot_change_end``).
@@ -95,16 +95,32 @@ def frame_options(options: SubtitleOptions, grid: ShotGrid | None) -> SubtitleOp
     return dataclasses.replace(options, min_gap_ms=int(frames * grid.rate.frame_ms))
 
 
+# Rules whose measured value is worse when larger; the others are worse when smaller.
+_LARGER_IS_WORSE = frozenset({"max_chars_per_line", "max_lines", "max_chars_per_s", "max_duration_ms", "media_end"})
+
+
 def _rules(cues: Sequence[Cue], ks: Sequence[int], options: SubtitleOptions,
-           end_limit_ms: int | None) -> set[tuple[int, str]]:
-    """The rules cues ``ks`` and the gaps after them break: (cue, rule) pairs."""
-    found = set()
+           end_limit_ms: int | None) -> dict[tuple[int, str], float]:
+    """The rules cues ``ks`` and the gaps after them break: (cue, rule) -> measured value."""
+    found: dict[tuple[int, str], float] = {}
     for j in sorted({j for k in ks for j in (k, k + 1)}):
         if 0 <= j < len(cues):
-            found |= {(j, v.rule) for v in qc.check_cue(cues[j], j + 1, options, cues[j - 1] if j else None)}
-    if end_limit_ms is not None and cues[-1].end_ms > max(end_limit_ms, cues[-1].words[-1].end_ms):
-        found.add((len(cues) - 1, "media_end"))
+            for v in qc.check_cue(cues[j], j + 1, options, cues[j - 1] if j else None):
+                found[(j, v.rule)] = math.inf if v.measured is None else float(v.measured)
+    last = cues[-1]
+    if end_limit_ms is not None and last.end_ms > max(end_limit_ms, last.words[-1].end_ms):
+        found[(len(cues) - 1, "media_end")] = float(last.end_ms)
     return found
+
+
+def _no_worse(before: dict[tuple[int, str], float], after: dict[tuple[int, str], float]) -> bool:
+    """No rule broken that was not, none broken further (a faster cue over the cap, a shorter gap)."""
+    for key, value in after.items():
+        if key not in before:
+            return False
+        if (value > before[key]) if key[1] in _LARGER_IS_WORSE else (value < before[key]):
+            return False
+    return True
 
 
 def _shot_problems(grid: ShotGrid, cue: Cue) -> int:
@@ -122,7 +138,7 @@ def _try(cues: list[Cue], changes: dict[int, Cue], grid: ShotGrid, options: Subt
     kept = {k: cues[k] for k in changes}
     for k, c in changes.items():
         cues[k] = c
-    if (_rules(cues, list(changes), options, end_limit_ms) <= before
+    if (_no_worse(before, _rules(cues, list(changes), options, end_limit_ms))
             and sum(_shot_problems(grid, cues[k]) for k in changes) < problems):
         return True
     for k, c in kept.items():
@@ -137,7 +153,7 @@ def _on_frames(cues: list[Cue], grid: ShotGrid, options: SubtitleOptions, end_li
         s, e = grid.frame(cue.start_ms), grid.frame(cue.end_ms)
         for a, b in [(s, e), (s, e + 1), (s + 1, e), (s - 1, e), (s, e - 1)]:
             out[k] = cue.retimed(grid.ms(a), grid.ms(b))
-            if b > a and _rules(out, [k], options, end_limit_ms) <= before:
+            if b > a and _no_worse(before, _rules(out, [k], options, end_limit_ms)):
                 break
         else:
             out[k] = cue.retimed(grid.ms(s), grid.ms(max(e, s + 1)))
