@@ -27,6 +27,7 @@ class SubtitleOptions:
     max_lead_in_ms: int = setting(500, "SUBTITLE_MAX_LEAD_IN_MS", "a cue over the reading-speed cap may start this long before its speech, into the silence before it")
     shot_snap_frames: int = setting(12, "SUBTITLE_SHOT_SNAP_FRAMES", "with shot changes (stage shots): a cue starting fewer than this many frames from a cut starts on it, one ending that close ends shot_end_gap_frames before it")
     shot_end_gap_frames: int = setting(2, "SUBTITLE_SHOT_END_GAP_FRAMES", "a cue ending at a cut ends this many frames before it")
+    resplit: bool = setting(True, "SUBTITLE_RESPLIT", "a cue still over the reading-speed cap hands words to a neighbouring cue, or is split in two, where that brings it under the cap and breaks no other rule")
     pause_break_ms: int = setting(500, "SUBTITLE_PAUSE_BREAK_MS", "a pause this long between words ends a cue")
     keep_original: bool = setting(False, "SUBTITLE_KEEP_ORIGINAL", "with translations, also write (and mux) the original-language subtitles")
     mark_lyrics: bool = setting(True, "SUBTITLE_MARK_LYRICS", "mark cues in song regions: italics in ASS and VTT, ♪ in SRT")

@@ -25,6 +25,20 @@ allow, in this order, and only what it needs to read at the cap:
    beyond its own needs (its last word's end, ``min_duration_ms``, and its
    text at the cap), and the start moves earlier into it.
 
+Then, with ``resplit`` on, every cue still over the cap tries to shed words:
+
+8. its last words (up to ``RESPLIT_MAX_WORDS``) move to the start of the cue
+   after it, or its first words to the end of the cue before it, or it takes
+   the first words of the cue after it or the last of the cue before (a slow
+   word, or one with a pause after it, brings more time than characters); never
+   between two speakers, a song and talk, or out of a dialogue cue; or it is
+   split in two at a word boundary; each way is laid out (lines) and timed again by
+   steps 1-7, and the one kept is the one that leaves the fewest cues over the
+   cap, provided it leaves fewer than before, puts no word of a cue that read
+   fine into a cue over the cap (a neighbour is never made too fast), and
+   breaks no other rule of QC more often than before (lines, line length,
+   durations, gaps, overlaps).
+
 What is still over the cap is reported by QC.
 
 Starts never move later, so cues stay in time order and never overlap.
@@ -33,10 +47,14 @@ Starts never move later, so cues stay in time order and never overlap.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator, Sequence
 
 from shared.options.subtitles import SubtitleOptions
-from stages.subtitles.cues import Cue
+from stages.subtitles import qc
+from stages.subtitles.cues import Cue, CueWord
+from stages.subtitles.linebreak import break_lines
 from stages.subtitles.shots import ShotGrid, snap
 
 
@@ -47,11 +65,17 @@ def wanted_duration_ms(cue: Cue, options: SubtitleOptions) -> int:
     return min(max(options.min_duration_ms, reading), options.max_duration_ms)
 
 
+RESPLIT_MAX_WORDS = 3  # words a cue may hand to a neighbour in one move (step 8)
+
+
 def retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | None = None,
-           grid: ShotGrid | None = None) -> list[Cue]:
+           grid: ShotGrid | None = None, language: str = "") -> list[Cue]:
     """Cues with their final times (see the module docstring); with ``grid`` (the video's
-    shot changes) on frames and snapped to cuts last (stages/subtitles/shots.py)."""
+    shot changes) on frames and snapped to cuts last (stages/subtitles/shots.py).
+    ``language`` (of the words) chooses line breaks of re-split cues."""
     timed = _retime(cues, options, end_limit_ms)
+    if options.resplit:
+        timed = resplit(list(cues), timed, options, end_limit_ms, language)
     if grid is not None:
         timed = snap(timed, grid, options, end_limit_ms)
     return timed
@@ -121,3 +145,94 @@ def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms:
         start = min(start, max(want, floor, after_previous))  # 6. into the silence before
         cues[k] = cue.retimed(start, end)
     return cues
+
+
+# --- step 8: re-split -------------------------------------------------------------------------
+
+
+def _over(cue: Cue, options: SubtitleOptions) -> bool:
+    return cue.chars_per_s() > options.max_chars_per_s
+
+
+def _counts(timed: Sequence[Cue], options: SubtitleOptions) -> Counter[str]:
+    return Counter(v.rule for v in qc.check(timed, options))
+
+
+def _natural(words: Sequence[CueWord], like: Cue, options: SubtitleOptions, language: str,
+             prefixes: tuple[str, ...]) -> Cue:
+    """A cue of ``words`` with their natural times, lines broken, the song mark of ``like``
+    and ``prefixes`` (a label stays on the first line of its speaker's turn)."""
+    narrow = options.max_chars_per_line - (len(prefixes[0]) if prefixes else 0)
+    sizes = break_lines(words, max(1, narrow), options.max_lines, language)
+    return Cue(words[0].start_ms, max(w.end_ms for w in words), tuple(words), sizes, like.lyric, prefixes[:len(sizes)])
+
+
+def _joinable(a: Cue, b: Cue) -> bool:
+    """Whether words may move between neighbouring cues ``a`` and ``b``: one speaker, both sung
+    or both spoken, neither a two-speaker dialogue cue."""
+    speakers_a, speakers_b = a.speakers, b.speakers
+    return (a.lyric == b.lyric and len(speakers_a) <= 1 and len(speakers_b) <= 1 and speakers_a == speakers_b
+            and len(a.line_prefixes) <= 1 and len(b.line_prefixes) <= 1)
+
+
+def _moves(cues: Sequence[Cue], k: int, options: SubtitleOptions, language: str) -> Iterator[list[Cue]]:
+    """Cue lists with cue ``k``'s words shared out another way (step 8)."""
+    cue = cues[k]
+    words = list(cue.words)
+    n = len(words)
+    label = cue.line_prefixes[:1]
+    if k + 1 < len(cues) and _joinable(cue, cues[k + 1]):
+        nxt = cues[k + 1]
+        for m in range(1, min(RESPLIT_MAX_WORDS, n - 1) + 1):
+            yield [*cues[:k], _natural(words[:-m], cue, options, language, label),
+                   _natural([*words[-m:], *nxt.words], nxt, options, language, nxt.line_prefixes[:1]), *cues[k + 2:]]
+    if k and _joinable(cues[k - 1], cue) and not label:
+        prev = cues[k - 1]
+        for m in range(1, min(RESPLIT_MAX_WORDS, n - 1) + 1):
+            yield [*cues[:k - 1], _natural([*prev.words, *words[:m]], prev, options, language, prev.line_prefixes[:1]),
+                   _natural(words[m:], cue, options, language, ()), *cues[k + 1:]]
+    if k + 1 < len(cues) and _joinable(cue, cues[k + 1]) and not cues[k + 1].line_prefixes:
+        nxt = list(cues[k + 1].words)  # it takes the first words of the cue after (a slow word, a pause after it)
+        for m in range(1, min(RESPLIT_MAX_WORDS, len(nxt) - 1) + 1):
+            yield [*cues[:k], _natural([*words, *nxt[:m]], cue, options, language, label),
+                   _natural(nxt[m:], cues[k + 1], options, language, ()), *cues[k + 2:]]
+    if k and _joinable(cues[k - 1], cue) and not label:
+        prev = cues[k - 1]
+        before = list(prev.words)  # it takes the last words of the cue before
+        for m in range(1, min(RESPLIT_MAX_WORDS, len(before) - 1) + 1):
+            yield [*cues[:k - 1], _natural(before[:-m], prev, options, language, prev.line_prefixes[:1]),
+                   _natural([*before[-m:], *words], cue, options, language, ()), *cues[k + 1:]]
+    if len(cue.line_prefixes) <= 1:
+        for m in range(1, n):
+            yield [*cues[:k], _natural(words[:m], cue, options, language, label),
+                   _natural(words[m:], cue, options, language, ()), *cues[k + 1:]]
+
+
+def resplit(cues: list[Cue], timed: list[Cue], options: SubtitleOptions, end_limit_ms: int | None,
+            language: str = "") -> list[Cue]:
+    """Step 8 of the module docstring: ``cues`` are the laid-out cues (natural times), ``timed``
+    the same cues after steps 1-7; returns the timed cues, re-split where that helps."""
+    counts = _counts(timed, options)
+    tried: set[int] = set()  # first word index of over-speed cues no move helped
+    while True:
+        k = next((j for j, c in enumerate(timed) if _over(c, options) and c.words[0].index not in tried), None)
+        if k is None:
+            return timed
+        slow_words = {w.index for c in timed if _over(c, options) for w in c.words}
+        best: tuple[tuple[int, int], list[Cue], list[Cue], Counter[str]] | None = None
+        for candidate in _moves(cues, k, options, language):
+            new = _retime(candidate, options, end_limit_ms)
+            new_counts = _counts(new, options)
+            if new_counts["max_chars_per_s"] >= counts["max_chars_per_s"]:
+                continue
+            if any(new_counts[rule] > counts[rule] for rule in new_counts if rule != "max_chars_per_s"):
+                continue
+            if any(_over(c, options) and not slow_words & {w.index for w in c.words} for c in new):
+                continue  # words that read fine now in a cue over the cap
+            score = (new_counts["max_chars_per_s"], sum(new_counts.values()))
+            if best is None or score < best[0]:
+                best = (score, candidate, new, new_counts)
+        if best is None:
+            tried.add(timed[k].words[0].index)
+            continue
+        _, cues, timed, counts = best
