@@ -10,8 +10,10 @@ printed by the ``metadata`` filter to stdout, one block per frame::
     lavfi.scd.time=2
 
 ``pts_time`` of every frame drives progress; a block with ``lavfi.scd.time`` is a cut,
-whose frame number is its time since the stream's first frame at the stream's rate
-(:func:`parse_metadata` is pure, so tests feed it recorded output).
+whose frame number is its time since the first frame's at the stream's rate. The first
+frame's time, not the stream's probed start: ffmpeg shifts every stream by the file's
+start (an MPEG-TS starts at 1.4 s) before the filters see it. :func:`parse_metadata` is
+pure, so tests feed it recorded output.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def parse_metadata(lines: Iterable[str], stream: VideoStream, hook: ProgressHook
     cuts: dict[int, float] = {}
     frames = 0
     pts_s = 0.0
+    origin_s: float | None = None
     score = 0.0
     reported = 0.0
     for raw in lines:
@@ -66,13 +69,15 @@ def parse_metadata(lines: Iterable[str], stream: VideoStream, hook: ProgressHook
                         pts_s = float(value)
                     except ValueError:
                         pass
+            if origin_s is None:
+                origin_s = pts_s
             if pts_s - reported >= PROGRESS_EVERY_S:
                 reported = pts_s
                 hook("detecting", pts_s, duration_s)
         elif line.startswith("lavfi.scd.score="):
             score = float(line.partition("=")[2] or 0.0)
         elif line.startswith("lavfi.scd.time="):
-            frame = round((pts_s - stream.start_s) * rate.num / rate.den)
+            frame = round((pts_s - (origin_s or 0.0)) * rate.num / rate.den)
             if frame > 0:  # the first frame starts the first shot: no cut
                 cuts.setdefault(frame, score)
     ordered = sorted(cuts)

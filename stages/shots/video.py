@@ -23,7 +23,7 @@ class VideoStream:
     position: int  # among the file's video streams (what -map 0:v:<position> takes)
     codec: str
     frame_rate: FrameRate
-    start_s: float  # pts of the first frame
+    start_s: float  # the stream's start as probed (the file's start shifts it before filters: see detect.py)
     frame_count: int  # as the container states it; 0 when unknown
 
 

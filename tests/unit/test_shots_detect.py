@@ -47,3 +47,11 @@ def test_the_command_maps_only_the_chosen_video_stream():
     assert args[args.index("-map") + 1] == "0:v:1"
     assert "scdet=threshold=12.5:sc_pass=0" in args[args.index("-vf") + 1]
     assert {"-an", "-sn", "-dn"} <= set(args) and args[-3:] == ["-f", "null", "-"]
+
+
+def test_frames_count_from_the_first_frame_whatever_the_file_start():
+    # ffmpeg shifts an MPEG-TS by the file's start before the filters: times start where they start
+    lines = ["frame:0 pts:126000 pts_time:1.4", "frame:1 pts:129600 pts_time:1.44", "lavfi.scd.score=40",
+             "lavfi.scd.time=1.44", "frame:2 pts:133200 pts_time:1.48"]
+    found = parse_metadata(lines, VideoStream(0, 0, "mpeg2video", FrameRate(25), 1.44, 0))
+    assert found.cut_frames == (1,) and found.frame_count == 3

@@ -48,10 +48,14 @@ def shots_of(media: Path, jobs_dir: Path, **env: str) -> tuple[subprocess.Comple
     return run_stage("shots", job.id, jobs_dir, **env), jobs_dir / job.id / "shots" / "shots.json"
 
 
-@pytest.mark.parametrize(("name", "rate", "expected"), [("cuts.mp4", "25", FrameRate(25)),
-                                                        ("cuts.mkv", "24000/1001", FrameRate(24000, 1001))])
-def test_cuts_are_found_at_their_exact_frames(tmp_path, jobs_dir, name, rate, expected):
-    media = cut_video(tmp_path / name, rate, audio=make_media(tmp_path / "tone.wav", "-f", "lavfi", "-i", "sine=d=12"))
+@pytest.mark.parametrize(("name", "rate", "expected", "codec"), [
+    ("cuts.mp4", "25", FrameRate(25), "libx264"),
+    ("cuts.mkv", "24000/1001", FrameRate(24000, 1001), "libx264"),
+    ("cuts.ts", "25", FrameRate(25), "mpeg2video"),  # MPEG-TS: timestamps start at 1.4 s
+])
+def test_cuts_are_found_at_their_exact_frames(tmp_path, jobs_dir, name, rate, expected, codec):
+    tone = make_media(tmp_path / "tone.wav", "-f", "lavfi", "-i", "sine=d=12")
+    media = cut_video(tmp_path / name, rate, audio=tone, codec=codec)
     proc, path = shots_of(media, jobs_dir)
     assert proc.returncode == 0, proc.stderr
     record = schema.load(path, schema.ShotChanges)
