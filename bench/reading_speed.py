@@ -19,7 +19,6 @@ cap or breaks any other rule more often.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shutil
 import subprocess
 import sys

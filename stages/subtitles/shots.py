@@ -31,8 +31,8 @@ crosses, unless QC says so.
 from __future__ import annotations
 
 import bisect
-import math
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path

@@ -47,7 +47,6 @@ Starts never move later, so cues stay in time order and never overlap.
 from __future__ import annotations
 
 import math
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Sequence
 

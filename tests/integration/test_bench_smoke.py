@@ -16,6 +16,7 @@ SMOKES = {
     "asr_overhead_hour": (["bench.asr_overhead", "--hour", "--smoke"], "max stage peak RSS"),
     "diarization_speed": (["bench.diarization_speed", "--smoke"], "RTF"),
     "eval_lyrics": (["bench.eval_lyrics", "--smoke"], "mean F1"),
+    "reading_speed": (["bench.reading_speed", "--smoke"], "cues over the reading-speed cap"),
 }
 
 
