@@ -80,13 +80,16 @@ def retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | No
     return timed
 
 
-def _retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | None) -> list[Cue]:
-    """Steps 1-7 of the module docstring."""
+def _retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | None,
+            before: Cue | None = None, after: tuple[int, int] | None = None) -> list[Cue]:
+    """Steps 1-7 of the module docstring. On a stretch of a longer list (step 8), ``before``
+    is the timed cue before it (left as it is) and ``after`` the natural and timed starts of
+    the cue after it."""
     out: list[Cue] = []
     gap = options.min_gap_ms
     for k, cue in enumerate(cues):
         start = cue.start_ms
-        next_start = cues[k + 1].start_ms if k + 1 < len(cues) else None
+        next_start = cues[k + 1].start_ms if k + 1 < len(cues) else (after[0] if after else None)
         end = cue.end_ms if next_start is None else min(cue.end_ms, next_start)  # 1. no overlap
         spoken = end - start
         if next_start is not None:
@@ -97,7 +100,7 @@ def _retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | N
             latest = math.inf
         end = int(min(max(end, start + wanted_duration_ms(cue, options)), latest))  # 2. extend, trim for the gap
         end = max(end, start)
-        earliest = 0 if not out else out[-1].end_ms + gap
+        earliest = out[-1].end_ms + gap if out else (before.end_ms + gap if before else 0)
         if end - start < options.min_duration_ms and earliest < start:  # 3. start earlier into the silence
             start = max(earliest, min(start, end - options.min_duration_ms))
         floor = min(spoken, options.min_duration_ms)
@@ -106,15 +109,17 @@ def _retime(cues: Sequence[Cue], options: SubtitleOptions, end_limit_ms: int | N
             if next_start is not None:
                 end = min(end, next_start)
         out.append(cue.retimed(start, end))
-    return _ease_reading_speed(out, options, end_limit_ms)
+    return _ease_reading_speed(out, options, end_limit_ms, before, after[1] if after else None)
 
 
 def _needed_ms(cue: Cue, chars_per_s: float) -> int:
     return math.ceil(cue.chars * 1000.0 / chars_per_s)
 
 
-def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms: int | None) -> list[Cue]:
-    """Steps 5-7 of the module docstring on cues with their final times."""
+def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms: int | None,
+                        before: Cue | None = None, next_start_ms: int | None = None) -> list[Cue]:
+    """Steps 5-7 of the module docstring on cues with their final times (``before``, ``next_start_ms``:
+    the cues around a stretch, see :func:`_retime`)."""
     cap, gap = options.max_chars_per_s, options.min_gap_ms
     for k, cue in enumerate(cues):
         if cue.chars_per_s() <= cap:
@@ -123,6 +128,8 @@ def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms:
         start, end = cue.start_ms, cue.end_ms
         if k + 1 < len(cues):  # 5. into the gap after
             latest: float = cues[k + 1].start_ms - gap
+        elif next_start_ms is not None:
+            latest = next_start_ms - gap
         else:
             latest = max(end, end_limit_ms) if end_limit_ms is not None else math.inf
         end = max(end, int(min(latest, start + options.max_duration_ms, start + need)))
@@ -131,7 +138,7 @@ def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms:
             cues[k] = cue.retimed(start, end)
             continue
         floor = max(0, cue.words[0].start_ms - options.max_lead_in_ms, end - options.max_duration_ms)
-        after_previous = cues[k - 1].end_ms + gap if k else 0
+        after_previous = cues[k - 1].end_ms + gap if k else (before.end_ms + gap if before else 0)
         if k and max(want, floor) < after_previous:  # 7. the previous cue gives back what it does not need
             previous = cues[k - 1]
             keep = previous.end_ms if previous.chars_per_s() > cap else max(
@@ -151,10 +158,6 @@ def _ease_reading_speed(cues: list[Cue], options: SubtitleOptions, end_limit_ms:
 
 def _over(cue: Cue, options: SubtitleOptions) -> bool:
     return cue.chars_per_s() > options.max_chars_per_s
-
-
-def _counts(timed: Sequence[Cue], options: SubtitleOptions) -> Counter[str]:
-    return Counter(v.rule for v in qc.check(timed, options))
 
 
 def _natural(words: Sequence[CueWord], like: Cue, options: SubtitleOptions, language: str,
@@ -207,31 +210,59 @@ def _moves(cues: Sequence[Cue], k: int, options: SubtitleOptions, language: str)
                    _natural(words[m:], cue, options, language, ()), *cues[k + 1:]]
 
 
+WINDOW = 3  # cues on each side of a re-split that are timed again to judge it
+
+
+def _stretch_counts(timed: Sequence[Cue], lo: int, hi: int, stretch: Sequence[Cue], options: SubtitleOptions,
+                    ) -> tuple[Counter[str], list[Cue]]:
+    """QC counts of ``stretch`` standing in for ``timed[lo:hi]`` (with the gaps on both sides),
+    and the stretch's cues over the cap."""
+    counts: Counter[str] = Counter()
+    previous = timed[lo - 1] if lo else None
+    for number, cue in enumerate(stretch, start=lo + 1):
+        counts.update(v.rule for v in qc.check_cue(cue, number, options, previous))
+        previous = cue
+    if hi < len(timed) and previous is not None:
+        counts.update(v.rule for v in qc.check_cue(timed[hi], hi + 1, options, previous) if v.rule in ("min_gap_ms", "overlap"))
+    return counts, [c for c in stretch if _over(c, options)]
+
+
 def resplit(cues: list[Cue], timed: list[Cue], options: SubtitleOptions, end_limit_ms: int | None,
             language: str = "") -> list[Cue]:
     """Step 8 of the module docstring: ``cues`` are the laid-out cues (natural times), ``timed``
-    the same cues after steps 1-7; returns the timed cues, re-split where that helps."""
-    counts = _counts(timed, options)
+    the same cues after steps 1-7; returns the timed cues, re-split where that helps.
+
+    A move is judged on the cues around it, timed again as a stretch (``WINDOW`` cues on each
+    side, between the timed cue before and the cue after, which keep their times) and QC's
+    counts over the stretch and the gaps at its ends; the stretch kept replaces those cues, so
+    what was judged is what is written."""
     tried: set[int] = set()  # first word index of over-speed cues no move helped
     while True:
         k = next((j for j, c in enumerate(timed) if _over(c, options) and c.words[0].index not in tried), None)
         if k is None:
             return timed
-        slow_words = {w.index for c in timed if _over(c, options) for w in c.words}
+        tried.add(timed[k].words[0].index)
+        lo, hi = max(0, k - WINDOW), min(len(cues), k + WINDOW + 1)
+        before = timed[lo - 1] if lo else None
+        after = (cues[hi].start_ms, timed[hi].start_ms) if hi < len(cues) else None
+        base, base_over = _stretch_counts(timed, lo, hi, timed[lo:hi], options)
+        slow_words = {w.index for c in base_over for w in c.words}
         best: tuple[tuple[int, int], list[Cue], list[Cue], Counter[str]] | None = None
         for candidate in _moves(cues, k, options, language):
-            new = _retime(candidate, options, end_limit_ms)
-            new_counts = _counts(new, options)
-            if new_counts["max_chars_per_s"] >= counts["max_chars_per_s"]:
+            grown = len(candidate) - len(cues)
+            stretch = _retime(candidate[lo:hi + grown], options, end_limit_ms, before, after)
+            local, over = _stretch_counts(timed, lo, hi, stretch, options)
+            if local["max_chars_per_s"] >= base["max_chars_per_s"]:
                 continue
-            if any(new_counts[rule] > counts[rule] for rule in new_counts if rule != "max_chars_per_s"):
+            if any(local[rule] > base[rule] for rule in local if rule != "max_chars_per_s"):
                 continue
-            if any(_over(c, options) and not slow_words & {w.index for w in c.words} for c in new):
+            if any(not slow_words & {w.index for w in c.words} for c in over):
                 continue  # words that read fine now in a cue over the cap
-            score = (new_counts["max_chars_per_s"], sum(new_counts.values()))
+            score = (local["max_chars_per_s"], sum(local.values()))
             if best is None or score < best[0]:
-                best = (score, candidate, new, new_counts)
+                best = (score, candidate, stretch, local)
         if best is None:
-            tried.add(timed[k].words[0].index)
             continue
-        _, cues, timed, counts = best
+        _, cues, stretch, local = best
+        timed = [*timed[:lo], *stretch, *timed[hi:]]
+        tried.difference_update(w.index for c in stretch for w in c.words[:1])  # what is left may shed more

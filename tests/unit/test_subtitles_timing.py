@@ -153,3 +153,32 @@ def test_resplit_can_be_switched_off():
     cues = [_cue([_word(0, "Right.", 0, 400)]), _cue(FAST), _cue([_word(5, "Next.", 1800, 2600)])]
     assert [c.plain for c in retime(cues, SubtitleOptions(resplit=False), 5000)] == \
         ["Right.", "Absolutely, it is fine.", "Next."]
+
+
+def test_resplit_leaves_fewer_cues_over_the_cap_and_breaks_nothing_else_more_often():
+    import random
+    from collections import Counter
+
+    from stages.subtitles import qc
+    from stages.subtitles.layout import layout
+
+    over_before = over_after = 0
+    for seed in range(8):
+        rng = random.Random(seed)
+        words, at = [], 0
+        for k in range(400):
+            at += rng.choice((0, 20, 40, 90, 200, 700))
+            spoken = rng.randint(100, 350)
+            words.append(CueWord(k, at, at + spoken, "w" * rng.randint(2, 9) + rng.choice(("", "", ",", "."))))
+            at += spoken
+        cues = layout(words, DEFAULT, at + 1000)
+        before = Counter(v.rule for v in qc.check(retime(cues, SubtitleOptions(resplit=False), at + 1000), DEFAULT))
+        timed = retime(cues, DEFAULT, at + 1000)
+        after = Counter(v.rule for v in qc.check(timed, DEFAULT))
+        assert after["max_chars_per_s"] <= before["max_chars_per_s"]
+        assert all(after[rule] <= before[rule] for rule in after if rule != "max_chars_per_s"), (seed, before, after)
+        assert [w.index for c in timed for w in c.words] == list(range(400))  # every word once, in order
+        assert all(c.start_ms < c.end_ms for c in timed)
+        over_before += before["max_chars_per_s"]
+        over_after += after["max_chars_per_s"]
+    assert over_after < 0.9 * over_before, (over_before, over_after)
