@@ -59,10 +59,11 @@ bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in th
 	$(PY) -m bench.asr_overhead
 	$(PY) -m bench.diarization_speed
 
-eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics
+eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics, reading speed
 	$(PY) -m bench.eval_names
 	$(PY) -m bench.eval_speakers
 	$(PY) -m bench.eval_lyrics
+	$(PY) -m bench.reading_speed
 
 docs: $(VENV)/.installed ## regenerate the README settings table from the options dataclasses
 	$(PY) -m host.settings_doc README.md
