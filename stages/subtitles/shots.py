@@ -88,10 +88,11 @@ def load(inputs: dict[str, Path], options: SubtitleOptions) -> ShotGrid | None:
 
 
 def frame_options(options: SubtitleOptions, grid: ShotGrid | None) -> SubtitleOptions:
-    """With a frame rate, the minimum gap in whole frames (nearest), in whole milliseconds (down)."""
+    """With a frame rate, the minimum gap in whole frames (nearest, at least one when there is a
+    gap), in whole milliseconds (down)."""
     if grid is None:
         return options
-    frames = round(options.min_gap_ms / grid.rate.frame_ms)
+    frames = max(1 if options.min_gap_ms > 0 else 0, round(options.min_gap_ms / grid.rate.frame_ms))
     return dataclasses.replace(options, min_gap_ms=int(frames * grid.rate.frame_ms))
 
 

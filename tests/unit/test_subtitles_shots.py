@@ -34,6 +34,8 @@ def test_frame_options_make_the_minimum_gap_whole_frames():
     assert OPTIONS.min_gap_ms == 80  # 83 ms -> 2 frames at 25 fps
     assert frame_options(SubtitleOptions(), ShotGrid(NTSC_FILM)).min_gap_ms == 83  # 2 x 41.708 ms
     assert frame_options(SubtitleOptions(), ShotGrid(FrameRate(30000, 1001))).min_gap_ms == 66
+    assert frame_options(SubtitleOptions(), ShotGrid(FrameRate(5))).min_gap_ms == 200  # never less than a frame
+    assert frame_options(SubtitleOptions(min_gap_ms=0), ShotGrid(FPS25)).min_gap_ms == 0
     assert frame_options(SubtitleOptions(), None) == SubtitleOptions()
 
 
