@@ -32,7 +32,8 @@ Then, with ``resplit`` on, every cue still over the cap tries to shed words:
    the first words of the cue after it or the last of the cue before (a slow
    word, or one with a pause after it, brings more time than characters); never
    between two speakers, a song and talk, or out of a dialogue cue; or it is
-   split in two at a word boundary; each way is laid out (lines) and timed again by
+   split in two at a word boundary; every cue made keeps layout's hard limits
+   (lines, a word longer than a line alone, no long pause, longest duration); each way is laid out (lines) and timed again by
    steps 1-7, and the one kept is the one that leaves the fewest cues over the
    cap, provided it leaves fewer than before, puts no word of a cue that read
    fine into a cue over the cap (a neighbour is never made too fast), and
@@ -169,6 +170,21 @@ def _natural(words: Sequence[CueWord], like: Cue, options: SubtitleOptions, lang
     return Cue(words[0].start_ms, max(w.end_ms for w in words), tuple(words), sizes, like.lyric, prefixes[:len(sizes)])
 
 
+def _fits(cue: Cue, options: SubtitleOptions) -> bool:
+    """Layout's hard limits (stages/subtitles/layout.py): lines of the profile, a word longer than
+    a line alone, no long pause inside, within the longest duration."""
+    words = cue.words
+    if len(words) == 1:
+        return True
+    if any(len(w.text) > options.max_chars_per_line for w in words) or len(cue.line_sizes) > options.max_lines:
+        return False
+    if any(len(line) > options.max_chars_per_line for line in cue.lines):
+        return False
+    if any(b.start_ms - a.end_ms >= options.pause_break_ms for a, b in zip(words, words[1:])):
+        return False
+    return max(w.end_ms for w in words) - words[0].start_ms <= options.max_duration_ms
+
+
 def _joinable(a: Cue, b: Cue) -> bool:
     """Whether words may move between neighbouring cues ``a`` and ``b``: one speaker, both sung
     or both spoken, neither a two-speaker dialogue cue."""
@@ -250,6 +266,8 @@ def resplit(cues: list[Cue], timed: list[Cue], options: SubtitleOptions, end_lim
         best: tuple[tuple[int, int], list[Cue], list[Cue], Counter[str]] | None = None
         for candidate in _moves(cues, k, options, language):
             grown = len(candidate) - len(cues)
+            if not all(_fits(c, options) for c in candidate[max(0, k - 1):k + 2 + grown]):
+                continue
             stretch = _retime(candidate[lo:hi + grown], options, end_limit_ms, before, after)
             local, over = _stretch_counts(timed, lo, hi, stretch, options)
             if local["max_chars_per_s"] >= base["max_chars_per_s"]:
