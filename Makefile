@@ -72,11 +72,12 @@ bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in th
 	$(PY) -m bench.diarization_speed
 	$(PY) -m bench.scale
 
-eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics, film reels (docs/FILM.md)
+eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics, film reels (docs/FILM.md), reading speed
 	$(PY) -m bench.eval_names
 	$(PY) -m bench.eval_speakers
 	$(PY) -m bench.eval_lyrics
 	$(PY) -m bench.eval_film
+	$(PY) -m bench.reading_speed
 
 docs: $(VENV)/.installed ## regenerate the README settings table from the options dataclasses
 	$(PY) -m host.settings_doc README.md

@@ -62,6 +62,13 @@ STAGE_IMAGES: dict[str, StageImage] = {
         checks=("ffmpeg -hide_banner -version > /dev/null", "ffprobe -hide_banner -version > /dev/null"),
         notes=("No libraries beyond the base: the image is the base plus the stage's code.",),
     ),
+    "shots": StageImage(
+        "ffmpeg's scdet filter (from the base image): hard cuts at their exact frames.",
+        checks=("ffmpeg -hide_banner -filters 2> /dev/null | grep -q ' scdet '",
+                "ffmpeg -hide_banner -decoders 2> /dev/null | grep -q ' h264 '"),
+        notes=("No libraries beyond the base: the base's FFmpeg decodes the common video codecs",
+               "and has the scdet and metadata filters for this stage (docker/ffmpeg/configure-minimal.sh)."),
+    ),
     "silero-vad": StageImage(
         "the Silero VAD ONNX sequence model on onnxruntime, no torch.",
         layers=(("requirements-vad.txt",), ("requirements-vad-nodeps.txt",)),

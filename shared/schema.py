@@ -6,6 +6,7 @@ model, and the stage's own details)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -432,6 +433,82 @@ class LyricRegions(Stamped):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LyricRegions:
         return cls(tuple(LyricRegion(**r) for r in data["regions"]), data["audio_duration_s"], data.get("producer", {}))
+
+
+@dataclass(frozen=True)
+class FrameRate:
+    """A video's frame rate as a rational (``24000/1001`` for 23.976), so frame times stay exact."""
+
+    num: int
+    den: int = 1
+
+    def __post_init__(self) -> None:
+        if self.num <= 0 or self.den <= 0:
+            raise ValueError(f"frame rate {self.num}/{self.den} is not positive")
+
+    @property
+    def fps(self) -> float:
+        return self.num / self.den
+
+    @property
+    def frame_ms(self) -> float:
+        return 1000.0 * self.den / self.num
+
+    def frame_at(self, ms: float) -> int:
+        """The frame boundary nearest to ``ms``."""
+        return math.floor(ms * self.num / (1000.0 * self.den) + 0.5)
+
+    def ms_of(self, frame: int) -> int:
+        """Where frame ``frame`` starts, in whole milliseconds (nearest)."""
+        return math.floor(frame * 1000.0 * self.den / self.num + 0.5)
+
+    def __str__(self) -> str:
+        return f"{self.num}/{self.den}"
+
+
+@dataclass(frozen=True)
+class ShotChanges(Stamped):
+    """Hard cuts of the video (``shots/shots.json``): each cut is the number of the first frame
+    of the new shot (0-based, at ``frame_rate``) and its time. No video stream (audio-only
+    input): ``frame_rate`` is None and there are no cuts."""
+
+    frame_rate: FrameRate | None
+    video_stream_index: int | None  # ffprobe index of the stream analysed
+    frame_count: int  # frames analysed
+    cut_frames: tuple[int, ...]
+    cut_scores: tuple[float, ...]  # the detector's score at each cut (scdet: 0-100)
+    detector: str  # e.g. "ffmpeg scdet"
+    threshold: float
+    producer: Producer = field(default_factory=Producer)
+
+    @property
+    def cut_times_s(self) -> tuple[float, ...]:
+        if self.frame_rate is None:
+            return ()
+        return tuple(f * self.frame_rate.den / self.frame_rate.num for f in self.cut_frames)
+
+    def to_json(self) -> dict[str, Any]:
+        rate = self.frame_rate
+        return {
+            "schema": SCHEMA_VERSION,
+            "frame_rate": None if rate is None else {"num": rate.num, "den": rate.den, "fps": round(rate.fps, 6)},
+            "video_stream_index": self.video_stream_index,
+            "frame_count": self.frame_count,
+            "detector": self.detector,
+            "threshold": self.threshold,
+            "cuts": [{"frame": f, "time_s": round(t, 6), "score": round(s, 3)}
+                     for f, t, s in zip(self.cut_frames, self.cut_times_s, self.cut_scores)],
+            "producer": self.producer.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShotChanges:
+        rate = data.get("frame_rate")
+        cuts = data.get("cuts") or []
+        return cls(None if rate is None else FrameRate(int(rate["num"]), int(rate["den"])), data.get("video_stream_index"),
+                   int(data.get("frame_count") or 0), tuple(int(c["frame"]) for c in cuts),
+                   tuple(float(c.get("score") or 0.0) for c in cuts), str(data.get("detector") or ""),
+                   float(data.get("threshold") or 0.0), data.get("producer", {}))
 
 
 def write(path: Path, record: Any) -> None:

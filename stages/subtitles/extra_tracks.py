@@ -22,6 +22,7 @@ from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from stages.subtitles import sdh, tracks
 from stages.subtitles.cues import Cue, CueWord, to_ms
+from stages.subtitles.shots import ShotGrid
 
 FORCED = "forced"
 SDH = "sdh"
@@ -50,18 +51,20 @@ def load_music(inputs: dict[str, Path]) -> list[tuple[int, int]]:
 
 
 def forced_track(record: schema.Translation | None, options: SubtitleOptions, end_limit_ms: int | None,
-                 songs: Sequence[tuple[int, int]], hook: ProgressHook = no_progress) -> list[tuple[str, str, list[Cue]]]:
+                 songs: Sequence[tuple[int, int]], hook: ProgressHook = no_progress,
+                 grid: ShotGrid | None = None) -> list[tuple[str, str, list[Cue]]]:
     if record is None:
         return []
-    cues = tracks.make_cues(tracks.translated_words(record), options, end_limit_ms, songs, hook, record.language)
+    cues = tracks.make_cues(tracks.translated_words(record), options, end_limit_ms, songs, hook, record.language, grid)
     return [(record.language, FORCED, cues)]
 
 
 def sdh_track(words: Sequence[CueWord], language: str, options: SubtitleOptions, end_limit_ms: int | None,
-              music: Sequence[tuple[int, int]], hook: ProgressHook = no_progress) -> list[tuple[str, str, list[Cue]]]:
+              music: Sequence[tuple[int, int]], hook: ProgressHook = no_progress,
+              grid: ShotGrid | None = None) -> list[tuple[str, str, list[Cue]]]:
     if not options.sdh:
         return []
     tags = sdh.tags_for(language, options.sdh_tags)
-    cues = tracks.make_cues(sdh.dialogue(words), sdh.options_for_sdh(options), end_limit_ms, music, hook, language)
+    cues = tracks.make_cues(sdh.dialogue(words), sdh.options_for_sdh(options), end_limit_ms, music, hook, language, grid)
     extra = sdh.music_cues(cues, music, tags["music"], options.sdh_min_music_ms, options, end_limit_ms)
     return [(language, SDH, sdh.with_music(cues, extra))]

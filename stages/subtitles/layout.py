@@ -51,10 +51,13 @@ def layout(
     end_limit_ms: int | None = None,
     hook: ProgressHook = no_progress,
     language: str = "",
+    lead_chars: int = 0,
 ) -> list[Cue]:
     """Cues with the natural times of their words (first start, latest end) and
     their lines. ``end_limit_ms`` is where the media ends, if known; ``language``
-    (of the words) chooses the words a cue or line should not end on."""
+    (of the words) chooses the words a cue or line should not end on;
+    ``lead_chars`` are shown before the first cue's words (a ``[Name] `` label)
+    and count in its reading speed, as QC counts them."""
     n = len(words)
     if n == 0:
         return []
@@ -73,7 +76,7 @@ def layout(
             continue
         line_len = 0
         line_count = 0
-        chars = 0
+        chars = lead_chars if i == 0 else 0
         latest_end = 0
         sentences_inside = 0
         for j in range(i, n):

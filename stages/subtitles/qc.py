@@ -19,14 +19,18 @@ import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.options import to_dict
 from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import Cue
 
+if TYPE_CHECKING:
+    from stages.subtitles.shots import ShotGrid
+
 SCHEMA_VERSION = 1
-RULES = ("max_chars_per_line", "max_lines", "max_chars_per_s", "min_duration_ms", "max_duration_ms", "min_gap_ms", "overlap")
+RULES = ("max_chars_per_line", "max_lines", "max_chars_per_s", "min_duration_ms", "max_duration_ms", "min_gap_ms", "overlap",
+         "shot_change_start", "shot_change_end")
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,29 @@ def check_cue(cue: Cue, number: int, options: SubtitleOptions, previous: Cue | N
     return found
 
 
-def check(cues: Sequence[Cue], options: SubtitleOptions) -> list[Violation]:
+def check_shots(cue: Cue, number: int, grid: ShotGrid) -> list[Violation]:
+    """The shot rules ``cue`` breaks (stages/subtitles/shots.py): measured is the signed distance in
+    frames from the cut (the edge's frame less the cut's), the limit ``snap_frames``."""
+    found = []
+    for cut in grid.start_problems(cue.start_ms):
+        found.append(Violation("shot_change_start", grid.frame(cue.start_ms) - cut, grid.snap_frames, number,
+                               cue.start_ms, cue.end_ms, cue.text,
+                               f"cut at frame {cut} ({grid.ms(cut)} ms): start on it or {grid.snap_frames} frames away"))
+    for cut in grid.end_problems(cue.end_ms):
+        found.append(Violation("shot_change_end", grid.frame(cue.end_ms) - cut, grid.snap_frames, number,
+                               cue.start_ms, cue.end_ms, cue.text,
+                               f"cut at frame {cut} ({grid.ms(cut)} ms): end {grid.end_gap_frames} frames before it "
+                               f"or {grid.snap_frames} frames away"))
+    return found
+
+
+def check(cues: Sequence[Cue], options: SubtitleOptions, grid: ShotGrid | None = None) -> list[Violation]:
+    """Every rule the cues break; with ``grid`` (the video's shot changes) the shot rules too."""
     found: list[Violation] = []
     for k, cue in enumerate(cues):
         found.extend(check_cue(cue, k + 1, options, cues[k - 1] if k else None))
+        if grid is not None:
+            found.extend(check_shots(cue, k + 1, grid))
     return found
 
 
@@ -131,6 +154,10 @@ def comment(v: dict[str, Any]) -> str:
         text = f"Gap of {m} ms after the previous cue is below the minimum {limit} ms"
     elif rule == "overlap":
         text = f"Overlaps the previous cue by {-m} ms"
+    elif rule == "shot_change_start":
+        text = f"Starts {abs(m)} frames {'after' if m > 0 else 'before'} a shot change (fewer than {limit})"
+    elif rule == "shot_change_end":
+        text = f"Ends {abs(m)} frames {'after' if m > 0 else 'before'} a shot change (fewer than {limit})"
     else:
         text = f"{rule}: {m} (limit {limit})"
     note = v.get("note") or ""

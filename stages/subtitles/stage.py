@@ -22,7 +22,7 @@ from shared.log import get_logger
 from shared.options.subtitles import SubtitleOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.subtitles import extra_tracks, qc, speakers, tracks
+from stages.subtitles import extra_tracks, qc, shots, speakers, tracks
 from stages.subtitles.cues import to_ms, words_from_transcript
 from stages.subtitles.writers import FORMATS, WRITERS
 
@@ -64,6 +64,8 @@ def check_options(options: SubtitleOptions) -> tuple[str, ...]:
 def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOptions,
         hook: ProgressHook = no_progress) -> StageReport:
     formats = check_options(options)
+    grid = shots.load(inputs, options)  # the video's frame rate and cuts, when the shots stage ran on one
+    options = shots.frame_options(options, grid)
     transcript = schema.load(inputs["transcript"], schema.Transcript)  # post-ner's when it ran (graph refinement)
     speaker_record = speakers.load(inputs)  # the speakers stage's words (final times, speakers) when it ran
     names = None
@@ -77,18 +79,18 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
 
     songs = tracks.load_lyrics(inputs, options)
     translations = tracks.load_translations(inputs)
-    cues = tracks.make_cues(words, options, end_limit_ms, songs, hook, language)
-    violations = qc.check(cues, options)
+    cues = tracks.make_cues(words, options, end_limit_ms, songs, hook, language, grid)
+    violations = qc.check(cues, options, grid)
     folder = outputs["subtitles"].parent
     files = []
     # the original language, then one track per translation (stages/subtitles/tracks.py)
     written = [(language, "transcript", cues)] if tracks.write_original(translations, options) else []
     written += [(t.language, "translation",
-                 tracks.make_cues(tracks.translated_words(t), options, end_limit_ms, songs, hook, t.language))
+                 tracks.make_cues(tracks.translated_words(t), options, end_limit_ms, songs, hook, t.language, grid))
                 for t in translations]
     # the forced track (foreign passages) and the SDH track (stages/subtitles/extra_tracks.py)
-    written += extra_tracks.forced_track(extra_tracks.load_forced(inputs), options, end_limit_ms, songs, hook)
-    written += extra_tracks.sdh_track(words, language, options, end_limit_ms, extra_tracks.load_music(inputs), hook)
+    written += extra_tracks.forced_track(extra_tracks.load_forced(inputs), options, end_limit_ms, songs, hook, grid)
+    written += extra_tracks.sdh_track(words, language, options, end_limit_ms, extra_tracks.load_music(inputs), hook, grid)
     for track_language, kind, track_cues in written:
         for k, fmt in enumerate(formats):
             hook("writing", k, len(formats))
@@ -109,11 +111,12 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: SubtitleOpti
     files.append(schema.SubtitleFile(path=QC_CSV, language=language, format="csv", kind="qc"))  # written below
     producer = schema.stamp("subtitles", options, engine=f"pysubs2 {pysubs2.__version__}",
                             translations=[t.language for t in translations], song_regions=len(songs),
-                            tracks=[{"language": lang, "kind": kind, "cues": len(c)} for lang, kind, c in written])
+                            tracks=[{"language": lang, "kind": kind, "cues": len(c)} for lang, kind, c in written],
+                            frame_rate=str(grid.rate) if grid else None, shot_changes=len(grid.cuts) if grid else None)
     schema.write(outputs["subtitles"], schema.SubtitleManifest(tuple(files), len(written[0][2]) if written else 0, producer))
     record = qc.report(cues, violations, options)
     if len(written) > 1 or translations:  # the top level is the original language's layout; each written track besides
-        record["tracks"] = [{"language": lang, "kind": kind, **qc.report(c, qc.check(c, options), options)}
+        record["tracks"] = [{"language": lang, "kind": kind, **qc.report(c, qc.check(c, options, grid), options)}
                             for lang, kind, c in written]
     atomic_write_json(outputs["qc_report"], record)
     atomic_write_text(folder / QC_CSV, qc.csv_report(record))

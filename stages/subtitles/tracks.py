@@ -35,6 +35,7 @@ from shared.progress import ProgressHook, no_progress
 from stages.subtitles import speakers
 from stages.subtitles.cues import SEGMENT_END, SENTENCE_END, Cue, CueWord, normalize_text, to_ms, word_break_class
 from stages.subtitles.layout import layout
+from stages.subtitles.shots import ShotGrid
 from stages.subtitles.timing import retime
 
 LYRIC_MARK_CHARS = 4  # "♪ " and " ♪"
@@ -184,22 +185,35 @@ def runs(words: Sequence[CueWord], songs: Sequence[tuple[int, int]], by_speaker:
     return out
 
 
+def _label_chars(speaker: str, shown: str, options: SubtitleOptions) -> int:
+    """Characters of the ``[Name] `` label a run of ``speaker`` opens with after ``shown``'s
+    (stages/subtitles/speakers.py; 0 when none), for layout to count in reading speed as QC does."""
+    if options.speaker_style != "label" or not speaker or speaker == shown:
+        return 0
+    return len(f"[{speaker}] ")
+
+
 def make_cues(words: Sequence[CueWord], options: SubtitleOptions, end_limit_ms: int | None,
               songs: Sequence[tuple[int, int]] = (), hook: ProgressHook = no_progress,
-              language: str = "") -> list[Cue]:
+              language: str = "", grid: ShotGrid | None = None) -> list[Cue]:
     """Layout and timing as the stage always did, with songs cut out as runs of their own
-    and, with speakers, a run per speaker turn (stages/subtitles/speakers.py)."""
+    and, with speakers, a run per speaker turn (stages/subtitles/speakers.py); with the
+    video's shot changes (``grid``), on frames and snapped to cuts (stages/subtitles/shots.py)."""
     by_speaker = speakers.active(words, options)
     parts = runs(words, songs, by_speaker, options.pause_break_ms) if songs or by_speaker else []
     if not any(p.lyric for p in parts) and not by_speaker:
-        return retime(layout(words, options, end_limit_ms, hook, language), options, end_limit_ms)
+        return retime(layout(words, options, end_limit_ms, hook, language), options, end_limit_ms, grid, language)
     narrow = dataclasses.replace(options, max_chars_per_line=max(MIN_LYRIC_LINE_CHARS,
                                                                   options.max_chars_per_line - LYRIC_MARK_CHARS))
     cues: list[Cue] = []
+    shown = ""  # the speaker whose label is on screen: a run of another one opens with "[Name] "
     for k, part in enumerate(parts):
         limit = parts[k + 1].words[0].start_ms - options.min_gap_ms if k + 1 < len(parts) else end_limit_ms
-        laid = layout(part.words, narrow if part.lyric else options, limit, hook, language)
+        speaker = next((w.speaker for w in part.words if w.speaker), "")
+        label = _label_chars(speaker, shown, options) if by_speaker else 0
+        shown = speaker or shown
+        laid = layout(part.words, narrow if part.lyric else options, limit, hook, language, label)
         cues += [dataclasses.replace(c, lyric=part.lyric) for c in laid]
     if by_speaker:
         cues = speakers.decorate(cues, options, lambda ws, opts: layout(ws, opts, end_limit_ms, language=language))
-    return retime(cues, options, end_limit_ms)
+    return retime(cues, options, end_limit_ms, grid, language)

@@ -1,6 +1,7 @@
 """The minimal FFmpeg of the images (docker/ffmpeg/configure-minimal.sh) does what
-demux and mux ask of it on the formats films and TV come in: probe, decode the audio
-to 16 kHz mono WAV (with the centre-weighted downmix), and add text subtitle tracks
+demux, shots and mux ask of it on the formats films and TV come in: probe, decode the audio
+to 16 kHz mono WAV (with the centre-weighted downmix), find hard cuts at their exact
+frames in H.264, MPEG-2, MPEG-4 and VP9 video, and add text subtitle tracks
 to MP4, MOV, MKV and WebM with every other stream copied. The fixtures are made
 with the host's full ffmpeg; the commands are the stages' own (decode_args)."""
 
@@ -17,6 +18,9 @@ import pytest
 
 from shared.graph import AUDIO_FORMAT
 from stages.demux.decode import decode_args, downmix_filter
+from stages.shots.detect import detect_args, parse_metadata
+from stages.shots.video import choose, video_streams
+from tests.unit.test_shots_stage import cut_frames, cut_video
 
 VIDEO = ["-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=2"]
 TONE = ["-f", "lavfi", "-i", "sine=f=440:d=2:sample_rate=48000"]
@@ -100,6 +104,29 @@ def test_mux_adds_a_text_track_and_copies_the_rest(cpu_images, media, out):
     streams = json.loads(muxed.stdout)["streams"]
     assert [s["codec_name"] for s in streams if s["codec_type"] == "subtitle"] == [codec]
     assert any(s["codec_type"] == "audio" for s in streams)
+
+
+# video with hard cuts -> (ffmpeg video encoder, frame rate)
+CUT_VIDEOS = {"cuts-h264.mp4": ("libx264", "24000/1001"), "cuts-mpeg2.ts": ("mpeg2video", "25"),
+              "cuts-mpeg4.avi": ("mpeg4", "25"), "cuts-vp9.webm": ("libvpx-vp9", "24000/1001")}
+
+
+@pytest.mark.parametrize("name", sorted(CUT_VIDEOS))
+def test_shots_finds_the_cuts_at_their_frames(cpu_images, tmp_path, name):
+    codec, rate = CUT_VIDEOS[name]
+    try:
+        cut_video(tmp_path / name, rate, codec=codec)
+    except subprocess.CalledProcessError:
+        pytest.skip(f"the host's ffmpeg cannot encode {codec}")
+    tmp_path.chmod(0o755)
+    (tmp_path / name).chmod(0o644)
+    probe = in_image(cpu_images["shots"], tmp_path, f"ffprobe -v error -print_format json -show_streams /in/{name}")
+    assert probe.returncode == 0, probe.stderr
+    stream = choose(video_streams(json.loads(probe.stdout)["streams"]), "auto")
+    assert stream is not None
+    found = in_image(cpu_images["shots"], tmp_path, shlex.join(["ffmpeg", *detect_args(Path(f"/in/{name}"), stream, 10.0)]))
+    assert found.returncode == 0, found.stderr
+    assert parse_metadata(found.stdout.splitlines(), stream).cut_frames == cut_frames()
 
 
 def test_torchcodec_loads_the_same_ffmpeg(cpu_images, media):

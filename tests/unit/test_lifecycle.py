@@ -113,11 +113,12 @@ def test_outcomes_come_from_the_stage_folders(run, capsys):
     finished_stage(run, "demux", "ran")
     finished_stage(run, "silero-vad", "fresh")
     finished_stage(run, "pre-ner", "ran")
+    finished_stage(run, "shots", "ran")
     finished_stage(run, "asr", "ran")
     done = lifecycle.finish_job(run, dict.fromkeys(run.to_run, 0), extra={"profile": "cpu"})
     assert done.exit_code == 0 and done.error is None
     statuses = {s["stage"]: s["status"] for s in done.summary["stages"]}
-    assert statuses == {"demux": "ran", "silero-vad": "fresh", "pre-ner": "ran", "asr": "ran"}
+    assert statuses == {"demux": "ran", "silero-vad": "fresh", "pre-ner": "ran", "shots": "ran", "asr": "ran"}
     assert all(s["wall_s"] == 1.5 for s in done.summary["stages"])
     written = json.loads((run.job.root / "summary.json").read_text())
     assert written == done.summary and written["profile"] == "cpu"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from shared import schema
 from shared.options import to_dict
 from shared.options.translation import TranslationOptions
@@ -40,3 +44,19 @@ def test_older_files_and_plain_dicts_load():
     assert schema.TranslationManifest(()).to_json()["producer"] == {}
     assert Diarization((), (), (), (), 0.0, {"stage": "diarization"}).producer.stage == "diarization"
     assert schema.SpeechRegions.from_json({"regions": [], "audio_duration_s": 1.0}).producer == schema.Producer()
+
+
+def test_shot_changes_round_trip_with_a_rational_frame_rate(tmp_path):
+    rate = schema.FrameRate(24000, 1001)
+    assert (rate.frame_at(1668.3), rate.ms_of(40), rate.frame_at(rate.ms_of(262))) == (40, 1668, 262)
+    record = schema.ShotChanges(rate, 0, 292, (40, 262), (85.547, 66.016), "ffmpeg scdet", 10.0,
+                                schema.stamp("shots", {"threshold_percent": 10.0}))
+    schema.write(tmp_path / "shots.json", record)
+    data = json.loads((tmp_path / "shots.json").read_text())
+    assert data["frame_rate"] == {"num": 24000, "den": 1001, "fps": 23.976024}
+    assert data["cuts"][0] == {"frame": 40, "time_s": 1.668333, "score": 85.547}
+    assert schema.load(tmp_path / "shots.json", schema.ShotChanges) == record
+    empty = schema.ShotChanges(None, None, 0, (), (), "ffmpeg scdet", 10.0)
+    assert schema.ShotChanges.from_json(empty.to_json()) == empty and empty.cut_times_s == ()
+    with pytest.raises(ValueError):
+        schema.FrameRate(0, 1)

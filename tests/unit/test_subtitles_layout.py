@@ -103,3 +103,20 @@ def test_a_pause_whisper_hid_inside_the_next_word_still_invites_the_break():
 def test_a_hidden_pause_never_forces_a_break():
     words = [CueWord(0, 0, 300, "Wait"), CueWord(1, 300, 2500, "here.")]  # a drawn-out word, no real gap
     assert len(layout(words, SubtitleOptions(), None)) == 1
+
+
+def test_a_speaker_label_counts_in_reading_speed_as_qc_counts_it():
+    # (silence before, spoken ms) per word; alone, the first sentence reads fine, but with a
+    # 12-character "[Name] " label it would be too fast: with the label, one cue shares the time
+    timing = [(0, 212), (50, 155), (50, 252), (0, 218), (450, 372), (0, 336), (0, 155), (0, 224), (150, 276),
+              (300, 370), (50, 175), (450, 349), (150, 169), (450, 393)]
+    texts = "Well, I said we should go. To the station, before the train leaves tonight.".split()
+    words, at = [], 0
+    for k, (text, (silence, spoken)) in enumerate(zip(texts, timing)):
+        at += silence
+        words.append(CueWord(k, at, at + spoken, text))
+        at += spoken
+    plain = [c.plain for c in layout(words, SubtitleOptions(), 6056)]
+    labelled = [c.plain for c in layout(words, SubtitleOptions(), 6056, lead_chars=len("[Speaker 1] "))]
+    assert plain == ["Well, I said we should go.", "To the station, before the train leaves tonight."]
+    assert labelled == [" ".join(texts)]

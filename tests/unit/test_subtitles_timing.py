@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from shared.options.subtitles import SubtitleOptions
 from stages.subtitles.cues import Cue, CueWord
 from stages.subtitles.timing import retime, wanted_duration_ms
@@ -105,3 +107,78 @@ def test_a_slower_cue_before_gives_back_time_it_does_not_need():
     assert out[0].end_ms >= 833 and speed(out[0]) <= DEFAULT.max_chars_per_s  # it keeps its own rules
     assert retime(cues[:1], DEFAULT)[0].end_ms > out[0].end_ms
     assert out[1].start_ms >= out[0].end_ms + 83 and out[1].start_ms >= 1400 - DEFAULT.max_lead_in_ms
+
+
+# --- step 8: re-split -----------------------------------------------------------------------------
+
+
+def _cue(words, prefixes=()) -> Cue:
+    from stages.subtitles.linebreak import break_lines
+    return Cue(words[0].start_ms, max(w.end_ms for w in words), tuple(words), break_lines(words, 42, 2),
+               line_prefixes=prefixes)
+
+
+def _word(index: int, text: str, start_ms: int, end_ms: int, speaker: str = "") -> CueWord:
+    return CueWord(index, start_ms, end_ms, text, speaker=speaker)
+
+
+FAST = [_word(1, "Absolutely,", 1000, 1150), _word(2, "it", 1150, 1300), _word(3, "is", 1300, 1450),
+        _word(4, "fine.", 1450, 1700)]
+
+
+def test_a_cue_over_the_cap_hands_a_word_to_the_cue_before_when_that_reads_fine():
+    cues = [_cue([_word(0, "Right.", 0, 600)]), _cue(FAST), _cue([_word(5, "Next.", 1800, 2600)])]
+    before = retime(cues, SubtitleOptions(resplit=False), 5000)
+    assert [c.plain for c in before] == ["Right.", "Absolutely, it is fine.", "Next."]
+    assert before[1].chars_per_s() > 20
+    after = retime(cues, DEFAULT, 5000)
+    assert [c.plain for c in after] == ["Right. Absolutely,", "it is fine.", "Next."]
+    assert all(c.chars_per_s() <= DEFAULT.max_chars_per_s for c in after)
+    from stages.subtitles import qc
+    assert {(v.rule) for v in qc.check(after, DEFAULT)} <= {v.rule for v in qc.check(before, DEFAULT)}
+
+
+def test_a_neighbour_is_never_made_too_fast_nor_words_moved_between_speakers():
+    busy = _cue([_word(0, "Right", 0, 300), _word(9, "then,", 300, 800)])  # ends just before: no room to give
+    cues = [busy, _cue(FAST), _cue([_word(5, "Next.", 1800, 2600)])]
+    after = retime(cues, DEFAULT, 5000)
+    assert [c.plain for c in after] == [c.plain for c in cues]
+    other = [_cue([_word(0, "Right.", 0, 400, "Ann")], ("[Ann] ",)),
+             _cue([dataclasses.replace(w, speaker="Bob") for w in FAST], ("[Bob] ",)),
+             _cue([_word(5, "Next.", 1800, 2600, "Ann")], ("[Ann] ",))]
+    assert [c.plain for c in retime(other, DEFAULT, 5000)] == [c.plain for c in other]
+
+
+def test_resplit_can_be_switched_off():
+    cues = [_cue([_word(0, "Right.", 0, 600)]), _cue(FAST), _cue([_word(5, "Next.", 1800, 2600)])]
+    assert [c.plain for c in retime(cues, SubtitleOptions(resplit=False), 5000)] == \
+        ["Right.", "Absolutely, it is fine.", "Next."]
+
+
+def test_resplit_leaves_fewer_cues_over_the_cap_and_breaks_nothing_else_more_often():
+    import random
+    from collections import Counter
+
+    from stages.subtitles import qc
+    from stages.subtitles.layout import layout
+
+    over_before = over_after = 0
+    for seed in range(8):
+        rng = random.Random(seed)
+        words, at = [], 0
+        for k in range(400):
+            at += rng.choice((0, 20, 40, 90, 200, 700))
+            spoken = rng.randint(100, 350)
+            words.append(CueWord(k, at, at + spoken, "w" * rng.randint(2, 9) + rng.choice(("", "", ",", "."))))
+            at += spoken
+        cues = layout(words, DEFAULT, at + 1000)
+        before = Counter(v.rule for v in qc.check(retime(cues, SubtitleOptions(resplit=False), at + 1000), DEFAULT))
+        timed = retime(cues, DEFAULT, at + 1000)
+        after = Counter(v.rule for v in qc.check(timed, DEFAULT))
+        assert after["max_chars_per_s"] <= before["max_chars_per_s"]
+        assert all(after[rule] <= before[rule] for rule in after if rule != "max_chars_per_s"), (seed, before, after)
+        assert [w.index for c in timed for w in c.words] == list(range(400))  # every word once, in order
+        assert all(c.start_ms < c.end_ms for c in timed)
+        over_before += before["max_chars_per_s"]
+        over_after += after["max_chars_per_s"]
+    assert over_after < over_before, (over_before, over_after)
