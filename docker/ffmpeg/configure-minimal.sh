@@ -30,7 +30,7 @@ text_subtitle_codecs='subrip,srt,ass,ssa,webvtt,movtext,text'
     --disable-hwaccels --disable-devices --disable-indevs --disable-outdevs \
     --disable-decoders --enable-decoder="$audio_decoders,$video_decoders,$text_subtitle_codecs" \
     --disable-encoders --enable-encoder="pcm_s16le,$text_subtitle_codecs" \
-    --disable-muxers --enable-muxer='mp4,mov,ipod,matroska,matroska_audio,webm,wav,srt,ass,webvtt,null' \
+    --disable-muxers --enable-muxer='mp4,mov,ipod,matroska,matroska_audio,webm,wav,s16le,srt,ass,webvtt,null' \
     --disable-filters --enable-filter='abuffer,abuffersink,aformat,anull,aresample,atrim,pan,buffer,buffersink,format,null,trim,scdet,metadata' \
     --disable-protocols --enable-protocol='file,pipe' \
     --enable-demuxers --enable-parsers --enable-bsfs

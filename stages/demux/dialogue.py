@@ -50,8 +50,10 @@ class Choice:
 
 
 def centre_index(layout: str, channels: int) -> int | None:
+    """The centre channel's position in a layout of three channels or more (a mono track's one
+    channel is named FC too, but there is nothing to choose from there)."""
     names = layout_channels(layout, channels)
-    return names.index(CENTRE) if names and CENTRE in names else None
+    return names.index(CENTRE) if channels >= 3 and names and CENTRE in names else None
 
 
 def speech_windows(levels_db: np.ndarray, frames_per_window: int) -> tuple[int, int]:
@@ -66,12 +68,18 @@ def speech_windows(levels_db: np.ndarray, frames_per_window: int) -> tuple[int, 
     return int(loud.sum()), int(speechlike.sum())
 
 
+def centre_analysis_args(media: Path, stream_index: int, channel: int, analysed_s: float = ANALYSED_S) -> list[str]:
+    """ffmpeg arguments (after the global ones) writing one channel's speech band as raw 16-bit PCM to stdout
+    (the images' minimal FFmpeg enables the s16le muxer for it: tests/containers/test_ffmpeg.py)."""
+    return ["-t", f"{analysed_s:.3f}", "-i", str(media.absolute()),
+            "-map", f"0:{stream_index}", "-af", f"pan=mono|c0=c{channel},highpass=f=300,lowpass=f=3400",
+            "-ar", str(RATE_HZ), "-f", "s16le", "-"]
+
+
 def centre_levels_db(media: Path, stream_index: int, channel: int, analysed_s: float = ANALYSED_S) -> np.ndarray:
     """10 ms frame levels (dBFS) of one channel's speech band, streamed from ffmpeg."""
     frame = int(FRAME_S * RATE_HZ)
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-t", f"{analysed_s:.3f}", "-i", str(media.absolute()),
-           "-map", f"0:{stream_index}", "-af", f"pan=mono|c0=c{channel},highpass=f=300,lowpass=f=3400",
-           "-ar", str(RATE_HZ), "-f", "s16le", "-"]
+    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *centre_analysis_args(media, stream_index, channel, analysed_s)]
     levels: list[np.ndarray] = []
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -18,6 +18,7 @@ import pytest
 
 from shared.graph import AUDIO_FORMAT
 from stages.demux.decode import decode_args, downmix_filter
+from stages.demux.dialogue import centre_analysis_args, centre_index
 from stages.shots.detect import detect_args, parse_metadata
 from stages.shots.video import choose, video_streams
 from tests.unit.test_shots_stage import cut_frames, cut_video
@@ -28,6 +29,7 @@ SURROUND = ["-filter_complex", "[1:a]aformat=channel_layouts=5.1[a]", "-map", "0
 # name -> how the host's ffmpeg makes it (audio codec in the name)
 FIXTURES = {
     "h264-aac.mp4": [*VIDEO, *TONE, "-c:v", "libx264", "-c:a", "aac"],
+    "mono-aac.m4a": [*TONE, "-ac", "1", "-c:a", "aac"],
     "h264-ac3-5.1.mkv": [*VIDEO, *TONE, *SURROUND, "-c:v", "libx264", "-c:a", "ac3"],
     "eac3-5.1.mkv": [*TONE, "-ac", "6", "-c:a", "eac3"],
     "dts.mkv": [*TONE, "-ac", "2", "-c:a", "dca", "-strict", "-2"],
@@ -92,6 +94,11 @@ def test_demux_probes_and_decodes_the_audio(cpu_images, media, name):
     assert (rate, channels) == (16000, 1) and abs(frames - 32000) < 1600, decoded.stdout
     if audio["channels"] == 6:
         assert pan, "a 5.1 layout gets the centre-weighted downmix"
+    centre = centre_index(audio.get("channel_layout", ""), audio["channels"])
+    if centre is not None:  # AUDIO_DIALOGUE=auto reads the centre channel's speech band as raw PCM first
+        analysed = in_image(cpu_images["demux"], media, "ffmpeg -nostdin -loglevel error "
+                            f"{shlex.join(centre_analysis_args(Path(f'/in/{name}'), audio['index'], centre))} | wc -c")
+        assert analysed.returncode == 0 and int(analysed.stdout) == 2 * 8000 * 2, analysed.stdout + analysed.stderr
 
 
 @pytest.mark.parametrize("out", sorted(MUXES))

@@ -35,6 +35,13 @@ def test_auto_takes_the_centre_only_when_it_carries_speech():
     assert dialogue.choose("auto", "stereo", 2, never) == dialogue.Choice(None, "downmix", "no centre channel in stereo")
 
 
+def test_a_mono_track_is_taken_as_it_is():
+    """ffmpeg names a mono track's one channel FC: there is no centre to choose, nothing to measure
+    (measuring it made every mono input need the s16le muxer, which the images' FFmpeg lacked)."""
+    assert dialogue.centre_index("mono", 1) is None
+    assert dialogue.choose("auto", "mono", 1, never).source == "downmix"
+
+
 def test_center_and_downmix_are_what_they_say():
     assert dialogue.choose("center", "7.1", 8, never).pan == "pan=mono|c0=c2"
     assert dialogue.choose("downmix", "5.1", 6, never).source == "downmix"

@@ -34,7 +34,7 @@ def test_one_queue_per_stage_and_device_class():
 def test_ready_is_the_runners_rule():
     order = [s.name for s in graph.topological_order()]
     assert graph.ready(order, done=set()) == ["demux", "pre-ner"]
-    assert graph.ready(order, done={"demux"}, started={"pre-ner"}) == ["silero-vad"]
+    assert graph.ready(order, done={"demux"}, started={"pre-ner"}) == ["shots", "silero-vad"]
     # diarization may read pyannote-vad's regions: ready beside asr only once pyannote-vad is done (or off)
     after_vad = {"demux", "pre-ner", "silero-vad"}
     assert "diarization" not in graph.ready(order, after_vad)
