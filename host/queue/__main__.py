@@ -24,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--force", action="append", default=[], metavar="STAGE", help="rerun STAGE even if fresh")
     submit.add_argument("--config", type=Path, default=None, help="JSON file of options per stage, kept in the job")
     submit.add_argument("--owner", default=None, metavar="UID:GID",
-                        help="hand each job folder to the workers' user (when submitting as root; make submit does)")
+                        help="hand each job folder to the workers' user (when submitting as root; make submit does); "
+                             "auto: the user make fleet-up runs the workers as (PIPELINE_UID, else the model cache's owner, else 1000)")
     status = sub.add_parser("status", help="every submitted job's stages (or the jobs named)")
     status.add_argument("jobs", nargs="*", help="job ids (default: every submitted job)")
     status.add_argument("--json", action="store_true", help="JSON, one object per job")
@@ -38,7 +39,16 @@ def _submit(args: argparse.Namespace) -> int:
     from host.queue.submit import submit
 
     owner = None
-    if args.owner:
+    if args.owner == "auto":
+        from host.containers.cli import Fail
+        from host.containers.jobs import container_user
+
+        try:
+            owner = container_user()
+        except Fail as err:
+            print(f"error: {err}", file=sys.stderr)
+            return err.code
+    elif args.owner:
         uid, _, gid = args.owner.partition(":")
         owner = (int(uid), int(gid or uid))
     options = queue_options()

@@ -7,7 +7,8 @@
 from the local OS base), seeds the embedded models into the model cache, and starts Redis and one
 worker per stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job
 then goes through ``make submit``. ``down`` stops them; Redis's volume stays, so what was queued is
-still there at the next ``up``. One compose project, ``whisperx-pipeline-queue``.
+still there at the next ``up``. One compose project, ``whisperx-pipeline-queue`` (``QUEUE_PROJECT``
+names another: CI runs its own beside a user's).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from shared import graph
 PROJECT = "whisperx-pipeline-queue"
 
 
+def project() -> str:
+    return os.environ.get("QUEUE_PROJECT") or PROJECT
+
+
 def parse_workers(items: list[str]) -> dict[str, int]:
     """``["asr=2", "diarization=1"]`` over a default of one worker per stage."""
     counts = {s.name: 1 for s in graph.topological_order()}
@@ -39,7 +44,7 @@ def parse_workers(items: list[str]) -> dict[str, int]:
 
 
 def compose_command(profile: str) -> list[str]:
-    return [*docker(), "compose", "--project-directory", str(images.REPO_ROOT), "-p", PROJECT,
+    return [*docker(), "compose", "--project-directory", str(images.REPO_ROOT), "-p", project(),
             "-f", str(images.REPO_ROOT / images.PROFILES[profile]), "--profile", queue.PROFILE]
 
 
@@ -73,7 +78,8 @@ def up(profile: str, counts: dict[str, int], media_dir: Path) -> int:
     images.ensure_images(profile, [name for name, n in counts.items() if n > 0] or None)
     redis_image()
     uid, gid = jobs.container_user()
-    jobs.make_writable([jobs.jobs_dir(), jobs.model_cache_dir()], uid, gid)
+    jobs.make_writable([jobs.jobs_dir()], uid, gid)
+    jobs.prepare_cache(jobs.model_cache_dir(), uid, gid)  # never chowned when it exists (docs/CONTAINERS.md)
     base, env = compose_command(profile), compose_env(media_dir)
     if run([*base, "run", "--rm", "--no-deps", images.MODELS], env):
         raise Fail("seeding the embedded models into the model cache failed: see the lines above")
