@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI for the queue executor through compose, on CPU (docs/SCALE.md), after make images PROFILE=cpu
 # (.ci/containers.sh runs it last): make fleet-up with one worker for each stage the jobs run,
-# make submit of two short inputs (the jfk video, CI_VIDEO, and a flite clip), a wait for both
+# make submit of two short inputs (the jfk video, CI_VIDEO, and a flite clip; a file outside
+# MEDIA_DIR is refused first), a wait for both
 # jobs (the status module, CI_QUEUE_TIMEOUT_S), their SRTs' text and their summary.json checked,
 # and make fleet-down whatever happens (with Redis's volume: the next run starts empty). The stage
 # images are make images' own (fleet-up builds only what is missing: the small Redis image). Its
@@ -73,6 +74,13 @@ t=$(date +%s)
 make "${MAKE_FLAGS[@]}" fleet-up WORKERS="$WORKERS" >"$WORK/fleet-up.log" 2>&1 || { cat "$WORK/fleet-up.log" >&2; fail "make fleet-up"; }
 grep -E "is missing|out of date" "$WORK/fleet-up.log" | grep -v '/redis:' && fail "make fleet-up built stage images: make images PROFILE=cpu should have"
 echo "fleet up in $(( $(date +%s) - t )) s"
+
+echo "== make submit of a file outside MEDIA_DIR: refused (MEDIA_DIR unset: the running fleet's media mount)"
+if env -u MEDIA_DIR make "${MAKE_FLAGS[@]}" submit INPUTS="$WORK/clip.wav" >/dev/null 2>"$WORK/refused"; then
+  fail "make submit accepted $WORK/clip.wav, outside MEDIA_DIR"
+fi
+grep -qF "is not inside MEDIA_DIR ($MEDIA_DIR)" "$WORK/refused" || { cat "$WORK/refused" >&2; fail "no line naming MEDIA_DIR"; }
+cat "$WORK/refused"
 
 echo "== make submit INPUTS=$MEDIA_DIR (SKIP_STAGES=$SKIP)"
 t=$(date +%s)

@@ -14,7 +14,10 @@ names another: CI runs its own beside a user's).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -100,6 +103,27 @@ def down(profile: str) -> int:
         raise Fail(f"docker compose down failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
     say("queue down (Redis's volume is kept: make fleet-up resumes what was queued)")
     return 0
+
+
+def running_media_dir() -> Path | None:
+    """The media folder of this host's running fleet (``project()``): its workers' read-only bind
+    mount at its own host path. None without docker, without a running fleet, or when it cannot
+    be told (a fleet elsewhere, Kubernetes: no check then)."""
+    cli = docker()
+    if shutil.which(cli[0]) is None:
+        return None
+    try:
+        ids = quiet([*cli, "ps", "-q", "--filter", f"label=com.docker.compose.project={project()}"], timeout=10)
+        if ids.returncode or not ids.stdout.split():
+            return None
+        found = quiet([*cli, "inspect", "--format", "{{json .Mounts}}", *ids.stdout.split()], timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in found.stdout.splitlines() if found.returncode == 0 else []:
+        for mount in json.loads(line or "[]"):
+            if mount.get("Type") == "bind" and not mount.get("RW", True) and mount.get("Source") == mount.get("Destination"):
+                return Path(mount["Source"])
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -157,3 +157,30 @@ def test_no_summary_before_the_last_stage_and_one_naming_the_failure(tmp_path):
     assert rows["demux"].startswith("failed (") and rows["silero-vad"] == "not run"
     assert "audio" in summary["error"] and summary["error"] == read_record(mute.root).failed["reason"]
     assert summary["outputs"] == {}
+
+
+def test_an_input_outside_the_workers_media_folder_is_refused_before_anything_is_submitted(tmp_path, capsys):
+    """The workers see only MEDIA_DIR (mounted at its host path): a file elsewhere, a path that
+    climbs out with "..", or a symlink inside that leads out is refused with one line naming
+    MEDIA_DIR, and no job is created (the check runs before the broker is reached)."""
+    from host.queue.__main__ import main
+    from host.queue.submit import outside_media_dir
+
+    films, elsewhere = tmp_path / "films", tmp_path / "elsewhere"
+    films.mkdir()
+    elsewhere.mkdir()
+    inside = make_media(films / "a.wav", "-f", "lavfi", "-i", "sine=d=1")
+    outside = make_media(elsewhere / "b.wav", "-f", "lavfi", "-i", "sine=d=1")
+    (films / "link.wav").symlink_to(outside)
+    assert outside_media_dir(inside, films) is None
+    assert outside_media_dir(films / ".." / "films" / "a.wav", films) is None
+    for bad in (outside, films / ".." / "elsewhere" / "b.wav", films / "link.wav"):
+        assert "not inside MEDIA_DIR" in (outside_media_dir(bad, films) or ""), bad
+
+    jobs = tmp_path / "jobs"
+    code = main(["--jobs-dir", str(jobs), "submit", "--media-dir", str(films), str(inside), str(outside)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [f"error: {outside} is not inside MEDIA_DIR ({films}), the only folder the workers see: "
+                   "move it there, or make fleet-up again with MEDIA_DIR=<its folder>"]
+    assert not jobs.exists()  # nothing was submitted, not even the good input
