@@ -184,3 +184,20 @@ def test_an_input_outside_the_workers_media_folder_is_refused_before_anything_is
     assert err == [f"error: {outside} is not inside MEDIA_DIR ({films}), the only folder the workers see: "
                    "move it there, or make fleet-up again with MEDIA_DIR=<its folder>"]
     assert not jobs.exists()  # nothing was submitted, not even the good input
+
+
+def test_submit_as_root_hands_jobs_to_the_workers_user_by_the_fleets_rule(tmp_path, capsys, monkeypatch):
+    """``--owner=auto`` (make submit as root) takes the user make fleet-up runs the workers as
+    (host/containers/jobs.py ``container_user``); a root one is refused in one line, before any
+    job is made."""
+    from host.queue.__main__ import main
+
+    films = tmp_path / "films"
+    films.mkdir()
+    media = make_media(films / "a.wav", "-f", "lavfi", "-i", "sine=d=1")
+    monkeypatch.setenv("PIPELINE_UID", "0")
+    code = main(["--jobs-dir", str(tmp_path / "jobs"), "submit", "--owner=auto", "--media-dir", str(films), str(media)])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: PIPELINE_UID/PIPELINE_GID 0: stage containers never run as root; give another uid"]
+    assert not (tmp_path / "jobs").exists()
