@@ -91,7 +91,8 @@ echo "== wait for both jobs (at most $TIMEOUT_S s)"
 while :; do
   states=$("$PY" -m host.queue status --json | python3 -c 'import json, sys; print(" ".join(sorted(json.loads(l)["state"] for l in sys.stdin)))')
   case "$states" in
-    "done done") break ;;
+    # done, and summarized: the delivery that ends a job writes its summary.json after the last outcome
+    "done done") [ "$(ls "$JOBS_DIR"/*/summary.json 2>/dev/null | wc -l)" -eq 2 ] && break ;;
     *failed*) fail "a job failed: $states" ;;
   esac
   [ $(( $(date +%s) - t )) -lt "$TIMEOUT_S" ] || fail "the jobs are not done after $TIMEOUT_S s: $states"
