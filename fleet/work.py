@@ -89,10 +89,11 @@ def queue_outcomes(job: Job, record: QueueRecord, failed: str | None = None, cod
     ``not run`` for the rest."""
     outcomes: dict[str, dict[str, Any]] = {}
     for name in record.order:
-        recorded = {} if name in record.skip else outcome_since_submission(job, record, name) or {}
         if name in record.skip:
             outcomes[name] = {"status": "skipped"}
-        elif name == failed:
+            continue
+        recorded = outcome_since_submission(job, record, name) or {}
+        if name == failed:
             outcomes[name] = {"status": _failed_status(code), "error": recorded.get("error") or (record.failed or {}).get("reason", "")}
         elif recorded.get("status") in FINISHED:
             outcomes[name] = recorded
