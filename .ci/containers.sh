@@ -4,9 +4,11 @@
 # README says). Lints every Dockerfile, checks the compose files against the
 # stage graph, builds the CPU image set (make images PROFILE=cpu: warm after
 # make run), runs make run INPUT=<a short video of jfk.flac> PROFILE=cpu when
-# .ci/run has not (CI_VIDEO), runs the container tests (tests/containers), then
-# reruns the job (every stage fresh). Prints the time of each step. Exit
-# non-zero on failure.
+# .ci/run has not (CI_VIDEO), runs the container tests (tests/containers), the
+# queue profile end to end on two inputs (.ci/queue.sh: make fleet-up, make
+# submit, make status, make fleet-down, on the images just built), then reruns
+# the job (every stage fresh). Prints the time of each step. Exit non-zero on
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -71,6 +73,10 @@ echo "SRT: $SRT"; echo "muxed: $MUXED (mov_text)"
 
 step "container tests (make test-containers: images, FFmpeg formats, make run, make stage)"
 make test-containers
+
+step "queue: fleet-up, submit 2 inputs, status, fleet-down (.ci/queue.sh)"
+CI_VIDEO=$VIDEO bash .ci/queue.sh
+
 step "rerun: every stage fresh"
 make run INPUT="$VIDEO" PROFILE=cpu >/dev/null 2>&1 || fail "the rerun failed"
 python3 - "$JOB/summary.json" <<'EOF'

@@ -85,7 +85,7 @@ fleet-up: ## queue: Redis and a worker per stage image (WORKERS="asr=2 diarizati
 
 submit: $(VENV)/.installed ## queue: one job per input, enqueued (INPUTS='a.mp4 b.mkv' or INPUTS=films/); prints the job ids
 	@test -n "$$INPUTS" || { echo "usage: make submit INPUTS='a.mp4 b.mkv' (or a folder under MEDIA_DIR)"; exit 2; }
-	@set -f; owner=; [ "$$(id -u)" != 0 ] || owner="--owner=$${PIPELINE_UID:-1000}:$${PIPELINE_GID:-1000}"; \
+	@set -f; owner=; [ "$$(id -u)" != 0 ] || owner="--owner=auto"; \
 	  QUEUE_BROKER_URL="$${QUEUE_BROKER_URL:-redis://localhost:$${REDIS_PORT:-6379}/0}" $(PY) -m host.queue submit $$owner $$OPTIONS -- $$INPUTS
 
 status: $(VENV)/.installed ## queue: every submitted job, stage by stage (JOB=<id> for one)

@@ -10,7 +10,10 @@ the native runner does (the lock handed down through ``JOB_LOCK_FD``), so freshn
 atomic outputs are the stage's own and a redelivered task finds its work done (``fresh``). A
 stage that exits non-zero fails its own job: its reason (from its ``outcome.json``) goes into
 the record and nothing more of that job is enqueued. A stage that succeeded enqueues the stages
-that became ready, still under the lock.
+that became ready, still under the lock. The delivery that ends a job (its last stage done, or
+a stage failed) writes the job's ``summary.json`` as the native runner does (shared/summary.py);
+``report.html`` is made on the host (``make report JOB=<id>``): its generator, host/report/, is
+not in the worker images.
 """
 
 from __future__ import annotations
@@ -22,14 +25,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from fleet.dispatch import Publish, enqueue_ready, outcome_since_submission
+from fleet.dispatch import Publish, enqueue_ready, finished_stages, outcome_since_submission
 from fleet.record import QueueRecord, read_record, write_record
 from shared import graph, joblock
 from shared import log as logging_setup
 from shared.errors import JobError
 from shared.job import Job
 from shared.offline import REPO_ROOT
+from shared.summary import FINISHED, summarize, write_summary_file
 
 log = logging_setup.get_logger("fleet")
 
@@ -65,6 +70,54 @@ def stage_environment(record: QueueRecord, lock_fd: int) -> dict[str, str]:
     env.update({"SKIP_STAGES": ",".join(sorted(record.skip)), joblock.FD_ENV: str(lock_fd),
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))})
     return env
+
+
+def _failed_status(code: int | None) -> str:
+    """The native summary's words: ``failed (2)``, ``killed (SIGKILL)``."""
+    if code is not None and code < 0:
+        try:
+            return f"killed ({signal.Signals(-code).name})"
+        except ValueError:
+            return f"killed (signal {-code})"
+    return f"failed ({code})"
+
+
+def queue_outcomes(job: Job, record: QueueRecord, failed: str | None = None, code: int | None = None) -> dict[str, dict[str, Any]]:
+    """What each stage of the submission did, in the native runner's words (host/lifecycle.py
+    ``stage_outcomes``): ``skipped``, the stage's own ``ran``/``fresh`` outcome, ``failed (n)`` or
+    ``killed (SIGNAL)`` with its reason for the stage that failed (``failed``, exit ``code``),
+    ``not run`` for the rest."""
+    outcomes: dict[str, dict[str, Any]] = {}
+    for name in record.order:
+        if name in record.skip:
+            outcomes[name] = {"status": "skipped"}
+            continue
+        recorded = outcome_since_submission(job, record, name) or {}
+        if name == failed:
+            outcomes[name] = {"status": _failed_status(code), "error": recorded.get("error") or (record.failed or {}).get("reason", "")}
+        elif recorded.get("status") in FINISHED:
+            outcomes[name] = recorded
+        else:
+            outcomes[name] = {"status": "not run"}
+    return outcomes
+
+
+def write_job_summary(job: Job, record: QueueRecord, failed: str | None = None, code: int | None = None) -> None:
+    """``<job>/summary.json`` of the submission, under the job lock: the native runner's format
+    (``wall_s`` counts from the submission, time spent waiting in the queues included), plus
+    ``executor: queue`` and the profile. After a failure it names no outputs (what is there is
+    an older run's), as the native runner does. A summary that cannot be written is a warning,
+    never a failed job."""
+    try:
+        summary = summarize(job, record.order, queue_outcomes(job, record, failed, code),
+                            time.time() - record.submitted_at)
+        summary.update({"executor": "queue", "profile": record.profile})
+        if failed is not None:
+            summary["outputs"] = {}
+            summary["error"] = (record.failed or {}).get("reason", "")
+        write_summary_file(job, summary)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.warning("%s: summary.json not written: %s: %s", job.id, type(err).__name__, err)
 
 
 def run_stage_process(job: Job, stage: str, record: QueueRecord, lock_fd: int, force: bool) -> int:
@@ -124,9 +177,12 @@ def run_delivery(job_id: str, stage: str, publish: Publish, jobs_dir: Path | Non
             reason = outcome.get("error") or f"{stage}: {_describe_exit(code)} (its log: {job.root / 'logs' / stage}.log)"
             record.failed = {"stage": stage, "reason": str(reason)}
             write_record(job.root, record)
+            write_job_summary(job, record, stage, code)
             log.warning("%s %s: failed: %s", job_id, stage, reason)
             return FAILED
         write_record(job.root, record)
         names = enqueue_ready(job, record, publish)
+        if not names and set(record.to_run) <= finished_stages(job, record):
+            write_job_summary(job, record)
         log.info("%s %s: done; enqueued %s", job_id, stage, ", ".join(names) or "nothing")
         return DONE

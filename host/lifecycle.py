@@ -33,16 +33,14 @@ from host.stopping import exit_status, killed_reason, signal_name, signal_of
 from shared import graph, joblock
 from shared import log as logging_setup
 from shared.errors import PipelineError
-from shared.fsio import atomic_write_json, read_json, read_user_json
+from shared.fsio import read_user_json
 from shared.job import Job, default_jobs_dir, validate_config
 from shared.lock import read_lock, read_outcome, write_outcome
-from shared.schema import MediaInfo, MuxManifest, SubtitleManifest
 from shared.stage import stages_off
+from shared.summary import FINISHED, summarize, write_summary_file
 
 log = logging_setup.get_logger("host.lifecycle")
 
-SUMMARY_FILE = "summary.json"
-FINISHED = ("ran", "fresh")  # statuses of a stage that did its work in this run
 
 
 def plan(force: list[str], from_stage: str | None, until: str | None) -> tuple[list[str], set[str]]:
@@ -180,40 +178,6 @@ def record_killed(run: JobRun, exit_codes: Mapping[str, int | None], outcomes: M
             pass  # the summary says it too
 
 
-def summarize(job: Job, order: list[str], outcomes: dict[str, dict[str, Any]], wall_s: float) -> dict[str, Any]:
-    stages = []
-    for name in order:
-        status = outcomes.get(name, {}).get("status", "not run")
-        lock = read_lock(job.stage_dir(name)) if status in FINISHED else None  # else its timings are an older run's
-        timings = lock.timings if lock else {}
-        stages.append({
-            "stage": name,
-            "status": status,
-            "wall_s": timings.get("wall_s"),
-            "peak_rss_mb": timings.get("peak_rss_mb"),
-            "notes": (lock.report.get("notes", []) if lock else []),
-        })
-    summary: dict[str, Any] = {"job": job.id, "folder": str(job.root), "input": job.input_record().path,
-                               "wall_s": round(wall_s, 3), "stages": stages, "outputs": {}}
-    media_path = job.artifact_path("media_info")
-    if media_path.is_file():
-        info = MediaInfo.from_json(read_json(media_path))
-        summary["duration_s"] = info.duration_s
-    subs_path = job.artifact_path("subtitles")
-    if subs_path.is_file():
-        manifest = SubtitleManifest.from_json(read_json(subs_path))
-        summary["outputs"]["subtitles"] = [str(subs_path.parent / f.path) for f in manifest.files]
-        summary["cues"] = manifest.cue_count
-    qc_path = job.artifact_path("qc_report")
-    if qc_path.is_file():
-        summary["qc_issues"] = read_json(qc_path).get("cues_with_violations", 0)
-        summary["outputs"]["qc_report"] = str(qc_path)
-    mux_path = job.artifact_path("muxed_media")
-    if mux_path.is_file():
-        summary["outputs"]["media"] = str(mux_path.parent / MuxManifest.from_json(read_json(mux_path)).path)
-    return summary
-
-
 def print_summary(summary: dict[str, Any]) -> None:
     out = sys.stdout
     out.write(f"\njob {summary['job']}  ({summary['folder']})\n")
@@ -244,7 +208,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 def write_summary(job: Job, summary: dict[str, Any]) -> None:
     """``summary.json``, then ``report.html`` (host/report), whose path is printed; a report that
     cannot be written is one warning line, never a failed job."""
-    atomic_write_json(job.root / SUMMARY_FILE, summary)
+    write_summary_file(job, summary)
     path = report.write_or_warn(job.root, summary)
     if path is not None:
         print(f"report: {path}", flush=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -24,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--force", action="append", default=[], metavar="STAGE", help="rerun STAGE even if fresh")
     submit.add_argument("--config", type=Path, default=None, help="JSON file of options per stage, kept in the job")
     submit.add_argument("--owner", default=None, metavar="UID:GID",
-                        help="hand each job folder to the workers' user (when submitting as root; make submit does)")
+                        help="hand each job folder to the workers' user (when submitting as root; make submit does); "
+                             "auto: the user make fleet-up runs the workers as (PIPELINE_UID, else the model cache's owner, else 1000)")
+    submit.add_argument("--media-dir", type=Path, default=None,
+                        help="refuse inputs outside this folder (the workers' media mount; default $MEDIA_DIR, "
+                             "else the running compose fleet's, else no check)")
     status = sub.add_parser("status", help="every submitted job's stages (or the jobs named)")
     status.add_argument("jobs", nargs="*", help="job ids (default: every submitted job)")
     status.add_argument("--json", action="store_true", help="JSON, one object per job")
@@ -35,16 +40,34 @@ def _submit(args: argparse.Namespace) -> int:
     from fleet.app import make_app, queue_options
     from fleet.dispatch import celery_publisher
     from host.containers.jobs import expand_inputs
-    from host.queue.submit import submit
+    from host.queue.fleet import running_media_dir
+    from host.queue.submit import outside_media_dir, submit
 
     owner = None
-    if args.owner:
+    if args.owner == "auto":
+        from host.containers.cli import Fail
+        from host.containers.jobs import container_user
+
+        try:
+            owner = container_user()
+        except Fail as err:
+            print(f"error: {err}", file=sys.stderr)
+            return err.code
+    elif args.owner:
         uid, _, gid = args.owner.partition(":")
         owner = (int(uid), int(gid or uid))
+    media_dir = args.media_dir or (Path(os.environ["MEDIA_DIR"]) if os.environ.get("MEDIA_DIR") else running_media_dir())
+    inputs = expand_inputs(args.inputs)
+    if media_dir is not None:
+        outside = [reason for reason in (outside_media_dir(m, media_dir) for m in inputs) if reason]
+        for reason in outside:
+            print(f"error: {reason}", file=sys.stderr)
+        if outside:
+            return 2
     options = queue_options()
     publish = celery_publisher(make_app(options))
     failures = 0
-    for media in expand_inputs(args.inputs):
+    for media in inputs:
         try:
             job_id, enqueued = submit(media, publish, args.profile or options.profile, jobs_dir=args.jobs_dir,
                                       config=args.config, force=args.force, skip=args.skip, owner=owner)

@@ -7,13 +7,17 @@
 from the local OS base), seeds the embedded models into the model cache, and starts Redis and one
 worker per stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job
 then goes through ``make submit``. ``down`` stops them; Redis's volume stays, so what was queued is
-still there at the next ``up``. One compose project, ``whisperx-pipeline-queue``.
+still there at the next ``up``. One compose project, ``whisperx-pipeline-queue`` (``QUEUE_PROJECT``
+names another: CI runs its own beside a user's).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,6 +27,10 @@ from host.queue import compose as queue
 from shared import graph
 
 PROJECT = "whisperx-pipeline-queue"
+
+
+def project() -> str:
+    return os.environ.get("QUEUE_PROJECT") or PROJECT
 
 
 def parse_workers(items: list[str]) -> dict[str, int]:
@@ -39,7 +47,7 @@ def parse_workers(items: list[str]) -> dict[str, int]:
 
 
 def compose_command(profile: str) -> list[str]:
-    return [*docker(), "compose", "--project-directory", str(images.REPO_ROOT), "-p", PROJECT,
+    return [*docker(), "compose", "--project-directory", str(images.REPO_ROOT), "-p", project(),
             "-f", str(images.REPO_ROOT / images.PROFILES[profile]), "--profile", queue.PROFILE]
 
 
@@ -73,7 +81,8 @@ def up(profile: str, counts: dict[str, int], media_dir: Path) -> int:
     images.ensure_images(profile, [name for name, n in counts.items() if n > 0] or None)
     redis_image()
     uid, gid = jobs.container_user()
-    jobs.make_writable([jobs.jobs_dir(), jobs.model_cache_dir()], uid, gid)
+    jobs.make_writable([jobs.jobs_dir()], uid, gid)
+    jobs.prepare_cache(jobs.model_cache_dir(), uid, gid)  # never chowned when it exists (docs/CONTAINERS.md)
     base, env = compose_command(profile), compose_env(media_dir)
     if run([*base, "run", "--rm", "--no-deps", images.MODELS], env):
         raise Fail("seeding the embedded models into the model cache failed: see the lines above")
@@ -94,6 +103,27 @@ def down(profile: str) -> int:
         raise Fail(f"docker compose down failed: {result.stderr.strip().splitlines()[-1:] or result.returncode}")
     say("queue down (Redis's volume is kept: make fleet-up resumes what was queued)")
     return 0
+
+
+def running_media_dir() -> Path | None:
+    """The media folder of this host's running fleet (``project()``): its workers' read-only bind
+    mount at its own host path. None without docker, without a running fleet, or when it cannot
+    be told (a fleet elsewhere, Kubernetes: no check then)."""
+    cli = docker()
+    if shutil.which(cli[0]) is None:
+        return None
+    try:
+        ids = quiet([*cli, "ps", "-q", "--filter", f"label=com.docker.compose.project={project()}"], timeout=10)
+        if ids.returncode or not ids.stdout.split():
+            return None
+        found = quiet([*cli, "inspect", "--format", "{{json .Mounts}}", *ids.stdout.split()], timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in found.stdout.splitlines() if found.returncode == 0 else []:
+        for mount in json.loads(line or "[]"):
+            if mount.get("Type") == "bind" and not mount.get("RW", True) and mount.get("Source") == mount.get("Destination"):
+                return Path(mount["Source"])
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,18 @@ def submit(media: Path, publish: Publish, profile: str, *, jobs_dir: Path | None
             run.lock.release()
 
 
+def outside_media_dir(media: Path, media_dir: Path) -> str | None:
+    """Why the workers cannot read ``media`` when only ``media_dir`` is mounted in them (at its
+    host path, docs/SCALE.md); None when they can. The path as the job records it (absolute, as
+    given) and the file it leads to (symlinks followed) must both lie inside the folder."""
+    folder = Path(os.path.normpath(media_dir.expanduser().absolute()))
+    given = Path(os.path.normpath(media.expanduser().absolute()))
+    if not given.is_relative_to(folder) or not media.resolve().is_relative_to(folder.resolve()):
+        return (f"{media} is not inside MEDIA_DIR ({folder}), the only folder the workers see: "
+                "move it there, or make fleet-up again with MEDIA_DIR=<its folder>")
+    return None
+
+
 def hand_over(root: Path, uid: int, gid: int) -> None:
     """The job folder and everything in it to ``uid:gid`` (the lock file stays usable: flock is not by owner)."""
     for path in [root, *root.rglob("*")]:

@@ -137,9 +137,10 @@ def test_batch_survives_a_killed_worker_a_held_lock_and_a_redis_restart(inputs, 
 
         redis.restart()  # mid-batch: queued tasks and unacknowledged ones live in the append-only file
 
-        def all_finished():
+        def all_finished():  # and summarized: the delivery that ends a job writes summary.json last
             found = status(env, jobs_dir)
-            return found if all(found[i]["state"] in ("done", "failed") for i in ids.values()) else None
+            return found if all(found[i]["state"] in ("done", "failed") and (jobs_dir / i / "summary.json").is_file()
+                                for i in ids.values()) else None
 
         final = wait_for(all_finished, 300, "every job to finish", step_s=1)
     finally:
@@ -153,7 +154,16 @@ def test_batch_survives_a_killed_worker_a_held_lock_and_a_redis_restart(inputs, 
             continue
         assert final[job_id]["state"] == "done", (final[job_id], logs)
         assert subtitle_files(jobs_dir / job_id) == native[name], f"{name}: the queue's subtitles differ from the native run's"
+        summary = read_json(jobs_dir / job_id / "summary.json")  # the native runner's format, from the worker
+        rows = {row["stage"]: row["status"] for row in summary["stages"]}
+        assert summary["executor"] == "queue" and summary["job"] == job_id, summary
+        assert {rows[s] for s in ("demux", "silero-vad", "asr", "subtitles", "mux")} == {"ran"}, rows
+        assert {rows[s] for s in SKIP.split(",")} == {"skipped"}, rows
+        assert {Path(p).name for p in summary["outputs"]["subtitles"]} == set(native[name]), summary["outputs"]
     bad = final[ids["mute"]]
+    bad_summary = read_json(jobs_dir / ids["mute"] / "summary.json")
+    assert [r["status"] for r in bad_summary["stages"] if r["stage"] == "demux"][0].startswith("failed (")
+    assert "no audio stream" in bad_summary["error"] and bad_summary["outputs"] == {}, bad_summary
     assert bad["state"] == "failed" and "no audio stream" in bad["error"], bad
     assert [s["state"] for s in bad["stages"] if s["stage"] == "demux"] == ["failed"]
     asr = [s for s in final[ids[victim]]["stages"] if s["stage"] == "asr"][0]

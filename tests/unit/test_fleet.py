@@ -12,7 +12,7 @@ from fleet.queues import all_queues, parse_queue, queue_of, queues, queues_of_st
 from fleet.record import StageRecord, new_record, read_record, write_record
 from host.jobs import create_job
 from shared import graph, joblock
-from shared.fsio import atomic_write_json
+from shared.fsio import atomic_write_json, read_json
 from shared.lock import write_outcome
 from tests.conftest import make_media
 
@@ -116,3 +116,88 @@ def test_status_reads_each_stage_from_the_record_and_the_outcomes(job):
     status = job_status(job)
     assert status["state"] == "failed" and status["error"] == "silero-vad: the audio is unreadable"
     assert [r["state"] for r in status["stages"] if r["stage"] == "silero-vad"] == ["failed"]
+
+
+def test_the_delivery_that_ends_a_job_writes_its_summary_in_the_native_format(job):
+    """A real demux stage, run by the worker: the job's summary.json appears only when the last
+    stage of the submission is done, with the keys and the stage row the native runner writes."""
+    from shared.summary import SUMMARY_FILE, summarize
+
+    record = new_record("cpu", ["demux", "pre-ner"], skip=["pre-ner"], forced=[])
+    assert enqueue_ready(job, record, published([])) == ["demux"]
+    assert work.run_delivery(job.id, "demux", published([]), job.root.parent) == work.DONE
+    summary = read_json(job.root / SUMMARY_FILE)
+    native = summarize(job, ["demux", "pre-ner"], {"demux": {"status": "ran"}, "pre-ner": {"status": "skipped"}}, 1.0)
+    assert set(summary) == set(native) | {"executor", "profile"}
+    assert summary["executor"] == "queue" and summary["job"] == job.id and summary["profile"] == "cpu"
+    assert [(s["stage"], s["status"]) for s in summary["stages"]] == [("demux", "ran"), ("pre-ner", "skipped")]
+    assert summary["stages"][0]["wall_s"] > 0  # from demux's lock
+    assert summary["duration_s"] == pytest.approx(1.0, abs=0.05)
+    assert 0 < summary["wall_s"] < 120
+
+
+def test_no_summary_before_the_last_stage_and_one_naming_the_failure(tmp_path):
+    """A job whose next stage is still to run has no summary; a stage that fails (a video with no
+    audio) ends its job with a summary naming it and its reason, and no outputs."""
+    from shared.summary import SUMMARY_FILE
+
+    good = create_job(make_media(tmp_path / "tone.wav", "-f", "lavfi", "-i", "sine=d=1"), jobs_dir=tmp_path / "jobs")
+    record = new_record("cpu", ["demux", "silero-vad"], skip=[], forced=[])
+    enqueue_ready(good, record, published([]))
+    assert work.run_delivery(good.id, "demux", published([]), good.root.parent) == work.DONE
+    assert not (good.root / SUMMARY_FILE).exists()  # silero-vad is enqueued, not done
+
+    mute = create_job(make_media(tmp_path / "mute.mp4", "-f", "lavfi", "-i", "color=c=red:s=64x64:d=1",
+                                 "-c:v", "libx264", "-preset", "ultrafast"), jobs_dir=tmp_path / "jobs")
+    record = new_record("cpu", ["demux", "silero-vad"], skip=[], forced=[])
+    enqueue_ready(mute, record, published([]))
+    assert work.run_delivery(mute.id, "demux", published([]), mute.root.parent) == work.FAILED
+    summary = read_json(mute.root / SUMMARY_FILE)
+    rows = {s["stage"]: s["status"] for s in summary["stages"]}
+    assert rows["demux"].startswith("failed (") and rows["silero-vad"] == "not run"
+    assert "audio" in summary["error"] and summary["error"] == read_record(mute.root).failed["reason"]
+    assert summary["outputs"] == {}
+
+
+def test_an_input_outside_the_workers_media_folder_is_refused_before_anything_is_submitted(tmp_path, capsys):
+    """The workers see only MEDIA_DIR (mounted at its host path): a file elsewhere, a path that
+    climbs out with "..", or a symlink inside that leads out is refused with one line naming
+    MEDIA_DIR, and no job is created (the check runs before the broker is reached)."""
+    from host.queue.__main__ import main
+    from host.queue.submit import outside_media_dir
+
+    films, elsewhere = tmp_path / "films", tmp_path / "elsewhere"
+    films.mkdir()
+    elsewhere.mkdir()
+    inside = make_media(films / "a.wav", "-f", "lavfi", "-i", "sine=d=1")
+    outside = make_media(elsewhere / "b.wav", "-f", "lavfi", "-i", "sine=d=1")
+    (films / "link.wav").symlink_to(outside)
+    assert outside_media_dir(inside, films) is None
+    assert outside_media_dir(films / ".." / "films" / "a.wav", films) is None
+    for bad in (outside, films / ".." / "elsewhere" / "b.wav", films / "link.wav"):
+        assert "not inside MEDIA_DIR" in (outside_media_dir(bad, films) or ""), bad
+
+    jobs = tmp_path / "jobs"
+    code = main(["--jobs-dir", str(jobs), "submit", "--media-dir", str(films), str(inside), str(outside)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err == [f"error: {outside} is not inside MEDIA_DIR ({films}), the only folder the workers see: "
+                   "move it there, or make fleet-up again with MEDIA_DIR=<its folder>"]
+    assert not jobs.exists()  # nothing was submitted, not even the good input
+
+
+def test_submit_as_root_hands_jobs_to_the_workers_user_by_the_fleets_rule(tmp_path, capsys, monkeypatch):
+    """``--owner=auto`` (make submit as root) takes the user make fleet-up runs the workers as
+    (host/containers/jobs.py ``container_user``); a root one is refused in one line, before any
+    job is made."""
+    from host.queue.__main__ import main
+
+    films = tmp_path / "films"
+    films.mkdir()
+    media = make_media(films / "a.wav", "-f", "lavfi", "-i", "sine=d=1")
+    monkeypatch.setenv("PIPELINE_UID", "0")
+    code = main(["--jobs-dir", str(tmp_path / "jobs"), "submit", "--owner=auto", "--media-dir", str(films), str(media)])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "error: PIPELINE_UID/PIPELINE_GID 0: stage containers never run as root; give another uid"]
+    assert not (tmp_path / "jobs").exists()
