@@ -96,8 +96,8 @@ def build_job(root: Path, *, shots: bool = True) -> Path:
         atomic_write_json(root / "shots" / "shots.json", {"schema": 1, "cuts": [
             {"frame": 48, "time_s": 2.0, "score": 40.0}, {"frame": 192, "time_s": 8.0, "score": 55.0}]})
     transcript = schema.Transcript("en", 1.0, DURATION_S, (schema.Segment(1.0, 3.5, " Hello there, Ana."),),
-                                   schema.stamp("asr", hallucinations=[
-                                       {"start_s": 10.0, "end_s": 11.0, "text": "Thanks for watching!", "reason": "repeated outro"}]))
+                                   schema.stamp("asr"),
+                                   (schema.Removed("Thanks for watching!", 10.0, 11.0, "phantom_phrase"),))
     schema.write(root / "asr" / "transcript.json", transcript)
     atomic_write_json(root / "post-ner" / "corrections.json", {"schema": 1, "corrections": [
         {"original": "Anna", "corrected": "Ana", "score": 91.0, "rule": "spelling", "start_s": 2.5, "end_s": 3.4}],

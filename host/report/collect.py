@@ -225,29 +225,21 @@ def corrections(job: Job, limits: Limits, notes: list[str]) -> dict[str, list[di
             "near_misses": rows(data.get("near_misses"), "post-ner near misses")}
 
 
-REMOVAL_KEYS = ("hallucinations", "hallucinations_removed", "removed", "removed_segments", "dropped_segments")
-
-
 def removals(job: Job, limits: Limits, notes: list[str]) -> list[dict[str, Any]]:
-    """Segments the asr stage removed as hallucinations, where its transcript records them: a
-    list under one of ``REMOVAL_KEYS`` in the producer (post-ner's keeps asr's under ``asr``),
-    each with ``start_s``, ``end_s`` and the ``text`` (and a ``reason``). None recorded: empty."""
+    """What the asr stage took out as invented text: the transcript's ``removed`` records
+    (``schema.Removed``: ``start_s``, ``end_s``, ``text``, ``reason``; post-ner's transcript carries
+    asr's). None recorded: empty."""
     found: list[dict[str, Any]] = []
     for stage in ("post-ner", "asr"):
         data = _read(job, stage, "transcript.json")
         if not isinstance(data, dict):
             continue
-        producers = [data.get("producer") or {}]
-        producers.append(producers[0].get("asr") or {} if isinstance(producers[0], dict) else {})
-        for producer in producers:
-            for key in REMOVAL_KEYS if isinstance(producer, dict) else ():
-                for item in producer.get(key) or []:
-                    if isinstance(item, dict) and "start_s" in item:
-                        found.append({"start_s": _r(item["start_s"]), "end_s": _r(item.get("end_s", item["start_s"])),
-                                      "text": _text(item.get("text", ""), limits),
-                                      "reason": _text(item.get("reason", key), limits)})
-        if found:
-            break
+        for item in data.get("removed") or []:
+            if isinstance(item, dict) and "start_s" in item:
+                found.append({"start_s": _r(item["start_s"]), "end_s": _r(item.get("end_s", item["start_s"])),
+                              "text": _text(item.get("text", ""), limits),
+                              "reason": _text(item.get("reason", ""), limits)})
+        break  # post-ner's transcript when it ran (it keeps asr's removals), else asr's
     unique = list({(r["start_s"], r["end_s"], r["text"]): r for r in found}.values())
     return _capped(unique, limits.corrections, "hallucination removals", notes)
 

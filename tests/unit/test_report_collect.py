@@ -27,7 +27,7 @@ def test_every_section_from_its_file(tmp_path):
     assert record["qc"][1]["text"] == HOSTILE_CUE
     assert record["corrections"]["corrections"][0]["corrected"] == "Ana"
     assert record["corrections"]["near_misses"][0]["candidate"] == "Bo"
-    assert record["removals"] == [{"start_s": 10.0, "end_s": 11.0, "text": "Thanks for watching!", "reason": "repeated outro"}]
+    assert record["removals"] == [{"start_s": 10.0, "end_s": 11.0, "text": "Thanks for watching!", "reason": "phantom_phrase"}]
     assert len(record["envelope"]["peak"]) == 1200
     assert record["notes"] == []
     json.dumps(record, allow_nan=False)  # JSON-ready as it is
