@@ -11,7 +11,12 @@ taken out, so nothing disappears silently.
    confidence (``avg_logprob`` below ``avg_logprob_max``): Whisper's own
    silence test, which the batched pipeline does not apply.
 2. ``compression_ratio``: text that compresses too well (zlib, above
-   ``compression_ratio_max``) is a loop: Whisper's own looping test.
+   ``compression_ratio_max``: Whisper's own looping test) *and* whose words
+   do not read as speech: at least ``loop_anomalous_share_min`` of them
+   anomalous (probability below 0.15, shorter than 0.133 s or longer than
+   2 s: the word anomalies openai-whisper's hallucination check scores).
+   Speech that really repeats (a looped announcement, a refrain) compresses
+   as well as a loop, but its words are confident and of a spoken length.
 3. ``phantom_phrase``: a segment that is only a known phantom phrase of
    its language (credits, "thanks for watching", see ``PHANTOMS``), or a
    generic one ("Thank you.", "Bye.") where the decoder doubted there was
@@ -79,6 +84,7 @@ class Rules:
     no_speech_prob_min: float = 0.6
     avg_logprob_max: float = -1.0
     compression_ratio_max: float = 2.4
+    loop_anomalous_share_min: float = 0.25
     phantom_no_speech_prob_min: float = 0.3
     outside_tolerance_s: float = 0.3
     pause_s: float = 0.5
@@ -97,6 +103,15 @@ def compression_ratio(text: str) -> float:
     """UTF-8 bytes over zlib-compressed bytes, as Whisper computes it."""
     data = text.encode("utf-8")
     return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def anomalous_share(words: Sequence[Word]) -> float:
+    """The share of words that do not read as speech: improbable, or too short or too long to be
+    spoken (openai-whisper's word anomalies). No word times: 1.0, nothing speaks for the text."""
+    if not words:
+        return 1.0
+    odd = sum(1 for w in words if w.probability < 0.15 or not 0.133 <= w.end_s - w.start_s <= 2.0)
+    return odd / len(words)
 
 
 def _matches(text: str, phrases: Sequence[str]) -> bool:
@@ -124,7 +139,9 @@ def _segment_reason(segment: Segment, language: str, rules: Rules) -> tuple[str,
         return "no_speech", f"no_speech_prob {segment.no_speech_prob:.2f}, avg_logprob {segment.avg_logprob:.2f}"
     ratio = compression_ratio(segment.text.strip())
     if ratio > rules.compression_ratio_max:
-        return "compression_ratio", f"compression ratio {ratio:.2f}"
+        share = anomalous_share(segment.words)
+        if share >= rules.loop_anomalous_share_min:
+            return "compression_ratio", f"compression ratio {ratio:.2f}, {share:.0%} of its words anomalous"
     text = normalized(segment.text)
     base = language.split("-")[0].lower()
     if text and _matches(text, PHANTOMS.get(base, ()) + (PHANTOMS["en"] if base != "en" else ())):

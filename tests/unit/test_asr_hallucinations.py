@@ -36,10 +36,19 @@ def test_no_speech_segment_with_low_confidence_is_removed():
 
 
 def test_looping_text_is_removed_by_its_compression_ratio():
-    loop = seg("the end of the line " * 12, start=2.0, step=0.1)
+    loop = seg("the end of the line " * 12, start=2.0, step=0.1)  # 60 words in 6 s, each 50 ms long
     assert compression_ratio(loop.text) > Rules().compression_ratio_max
     kept, removed = remove([loop], SPEECH, "en")
     assert kept == [] and removed[0].reason == "compression_ratio"
+
+
+def test_speech_that_really_repeats_is_kept():
+    """A line said again and again (jfk.flac looped: 22 words a time, confident, spoken lengths)
+    compresses like a loop; its words say it is speech. Removing it lost 127 of 131 s of speech."""
+    line = "And so my fellow Americans ask not what your country can do for you ask what you can do for your country "
+    repeated = seg(line * 3, start=0.0, step=0.45)
+    assert compression_ratio(repeated.text) > Rules().compression_ratio_max
+    assert remove([repeated], [Region(0.0, 40.0)], "en") == ([repeated], [])
 
 
 def test_known_phantom_phrase_is_removed_in_its_language_and_in_english():
