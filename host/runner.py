@@ -75,6 +75,12 @@ def _stage_option_values(args: argparse.Namespace, spec: graph.StageSpec) -> dic
     return {name: value for name, value in values.items() if value is not None}
 
 
+def stage_options(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """The stage options given as flags, per stage: a job config (what the queue executor hands
+    its workers instead of flags, host/service/queue_executor.py)."""
+    return {spec.name: values for spec in graph.STAGES if (values := _stage_option_values(args, spec))}
+
+
 def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
     """The stage's own flags, and for each option that follows another stage's (graph
     ``option_links``) that stage's flag, unless the stage's own is given."""

@@ -58,12 +58,13 @@ POLL_S = 0.25  # how often a waiting /asr looks at its job and its client
 
 def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_dir: Path | None = None,
                watch: WatchOptions | None = None) -> FastAPI:
-    """The app. Without ``executor`` it makes a :class:`NativeExecutor` and closes it on shutdown;
+    """The app. Without ``executor`` it makes the one ``SERVICE_EXECUTOR`` names (the native runner,
+    or the queue: host/service/queue_executor.py) and closes it on shutdown;
     with ``options.watch_dir`` it also watches that folder (host/service/watch.py)."""
     jobs_dir = (jobs_dir or default_jobs_dir()).absolute()
     data_dir = Path(options.data_dir).absolute()
     own_executor = executor is None
-    runner: Executor = executor or NativeExecutor(jobs_dir, data_dir / "logs", options.max_running_jobs)
+    runner: Executor = executor or _executor(options, jobs_dir, data_dir)
     detector = LanguageDetector(options.language_detection_model)
     max_bytes = options.max_upload_mb * (1 << 20)
 
@@ -222,6 +223,15 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
         return JSONResponse({"id": job_id, "state": state.state}, status_code=202)
 
     return app
+
+
+def _executor(options: ServiceOptions, jobs_dir: Path, data_dir: Path) -> Executor:
+    """SERVICE_EXECUTOR: the native runner beside the service, or the queue's workers."""
+    if options.executor == "queue":
+        from host.service.queue_executor import queue_executor
+
+        return queue_executor(jobs_dir, data_dir)
+    return NativeExecutor(jobs_dir, data_dir / "logs", options.max_running_jobs)
 
 
 def _job_request(form: Any) -> JobRequest:

@@ -25,6 +25,9 @@ class ServiceOptions:
     max_upload_mb: int = setting(4096, "MAX_UPLOAD_MB", "service: largest upload accepted (413 beyond)")
     max_running_jobs: int = setting(1, "MAX_RUNNING_JOBS", "service: jobs run at once; the rest wait in a queue")
     watch_dir: str = setting("", "WATCH_DIR", "service: also watch this folder for new media (as make watch)")
+    executor: str = setting("native", "SERVICE_EXECUTOR",
+                            "service: where jobs run: native (host.runner processes beside the service) or queue "
+                            "(the Celery workers on QUEUE_BROKER_URL, docs/SCALE.md)", ("native", "queue"))
     language_detection_model: str = setting("base", "LANGUAGE_DETECTION_MODEL", "service: multilingual Whisper model of POST /detect-language (base is embedded)")
 
 
