@@ -4,8 +4,8 @@
     python3 -m host.queue.fleet down
 
 ``up`` builds what is missing (the stage images of the profile, the models image, the Redis image
-from the local OS base), seeds the embedded models into the model cache, and starts Redis and one
-worker per stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job
+from the local OS base, the api image), seeds the embedded models into the model cache, and starts
+Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not) and one worker per stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job
 then goes through ``make submit``. ``down`` stops them; Redis's volume stays, so what was queued is
 still there at the next ``up``. One compose project, ``whisperx-pipeline-queue``.
 """
@@ -48,7 +48,7 @@ def compose_env(media_dir: Path) -> dict[str, str]:
     whole file, and the queue never starts those services)."""
     uid, gid = jobs.container_user()
     return {**os.environ, "JOBS_DIR": str(jobs.jobs_dir()), "MODEL_CACHE": str(jobs.model_cache_dir()),
-            "MEDIA_DIR": str(media_dir), "PIPELINE_UID": str(uid), "PIPELINE_GID": str(gid),
+            "MEDIA_DIR": str(media_dir), "SERVICE_DATA_DIR": str(service_data_dir()), "PIPELINE_UID": str(uid), "PIPELINE_GID": str(gid),
             "JOB_ID": "queue", "INPUT_DIR": str(media_dir), "INPUT_NAME": "-"}
 
 
@@ -65,24 +65,30 @@ def redis_image() -> str:
     return ref
 
 
-def up(profile: str, counts: dict[str, int], media_dir: Path) -> int:
+def service_data_dir() -> Path:
+    """The api's uploads and request files on this host (SERVICE_DATA_DIR, as for make serve)."""
+    return Path(os.environ.get("SERVICE_DATA_DIR") or "service-data").expanduser().absolute()
+
+
+def up(profile: str, counts: dict[str, int], media_dir: Path, api: bool = True) -> int:
     require_docker(compose=True, build=True)
     if not media_dir.is_dir():
         raise Fail(f"MEDIA_DIR {media_dir} is not a folder: point it at the folder your inputs are in "
                    "(mounted read-only in every worker at the same path)", 2)
-    images.ensure_images(profile, [name for name, n in counts.items() if n > 0] or None)
+    images.ensure_images(profile, [name for name, n in counts.items() if n > 0] or None, api=api)
     redis_image()
     uid, gid = jobs.container_user()
-    jobs.make_writable([jobs.jobs_dir(), jobs.model_cache_dir()], uid, gid)
+    jobs.make_writable([jobs.jobs_dir(), jobs.model_cache_dir(), service_data_dir()], uid, gid)
     base, env = compose_command(profile), compose_env(media_dir)
     if run([*base, "run", "--rm", "--no-deps", images.MODELS], env):
         raise Fail("seeding the embedded models into the model cache failed: see the lines above")
-    services = [queue.REDIS, *(queue.worker_service(n) for n, c in counts.items() if c > 0)]
+    services = [queue.REDIS, *(queue.worker_service(n) for n, c in counts.items() if c > 0), *([queue.API] if api else [])]
     scale = [f"--scale={queue.worker_service(n)}={c}" for n, c in counts.items() if c > 0]
     code = run([*base, "up", "--detach", "--no-build", *scale, *services], env)
     if code == 0:
         say(f"queue up ({profile}): {', '.join(f'{n}={c}' for n, c in counts.items() if c)}; "
-            "make submit INPUTS=<files or folder>, make status")
+            "make submit INPUTS=<files or folder>, make status"
+            + (f"; the API on http://127.0.0.1:{os.environ.get('PORT') or 9000}" if api else ""))
     return code
 
 
@@ -102,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", default=None, help="auto, cpu or gpu (default $PROFILE or auto)")
     parser.add_argument("--media-dir", type=Path, default=Path(os.environ.get("MEDIA_DIR") or "films"),
                         help="the folder of the inputs, mounted read-only in every worker (default $MEDIA_DIR or ./films)")
+    parser.add_argument("--no-api", dest="api", action="store_false",
+                        help="do not start the api service (the HTTP service on the queue, docs/SERVICE.md)")
     parser.add_argument("workers", nargs="*", help="stage=count pairs (default: one worker per stage)")
     return parser
 
@@ -112,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = resolve_profile(args.profile, tuple(images.PROFILES))
         if args.command == "down":
             return down(profile)
-        return up(profile, parse_workers(args.workers), args.media_dir.expanduser().absolute())
+        return up(profile, parse_workers(args.workers), args.media_dir.expanduser().absolute(), args.api)
     except Fail as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code

@@ -314,8 +314,10 @@ async def _extras(form: Any, data_dir: Path) -> tuple[str, tuple[str, ...]]:
 
 
 def check_listen(options: ServiceOptions) -> None:
-    """Refuse to listen beyond loopback without a token (raises SystemExit with the fix)."""
-    if not is_loopback(options.host) and not options.api_token:
+    """Refuse to listen beyond loopback without a token (raises SystemExit with the fix), unless
+    API_LOOPBACK_PUBLISHED says only the host's loopback reaches the container's port."""
+    if not is_loopback(options.host) and not options.api_token and not options.loopback_published:
         raise SystemExit(f"error: HOST={options.host} is reachable from other machines, but API_TOKEN is empty: "
                          "set API_TOKEN to a long random string (clients send 'Authorization: Bearer <it>'), "
-                         "or listen on 127.0.0.1")
+                         "or listen on 127.0.0.1 (in a container whose port is published on the host's loopback "
+                         "only: API_LOOPBACK_PUBLISHED=true)")
