@@ -5,8 +5,9 @@
 
 ``up`` builds what is missing (the stage images of the profile, the models image, the Redis image
 from the local OS base, the api image), seeds the embedded models into the model cache, and starts
-Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not) and one worker per stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job
-then goes through ``make submit``. ``down`` stops them; Redis's volume stays, so what was queued is
+Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not) and one worker per
+stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job then goes
+through ``make submit`` or the api. ``down`` stops them; Redis's volume stays, so what was queued is
 still there at the next ``up``. One compose project, ``whisperx-pipeline-queue``.
 """
 
