@@ -8,7 +8,8 @@ from the local OS base, the api image), seeds the embedded models into the model
 Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not) and one worker per
 stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job then goes
 through ``make submit`` or the api. ``down`` stops them; Redis's volume stays, so what was queued is
-still there at the next ``up``. One compose project, ``whisperx-pipeline-queue``.
+still there at the next ``up``. One compose project, ``whisperx-pipeline-queue`` (``<IMAGE_PREFIX>-queue``
+for images built under another prefix).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from shared import graph
 PROJECT = "whisperx-pipeline-queue"
 
 
+def project() -> str:
+    """The compose project: one per IMAGE_PREFIX, so a fleet of images built apart runs apart."""
+    prefix = images.image_prefix()
+    return PROJECT if prefix == "whisperx-pipeline" else f"{prefix.replace('/', '-')}-queue"
+
+
 def parse_workers(items: list[str]) -> dict[str, int]:
     """``["asr=2", "diarization=1"]`` over a default of one worker per stage."""
     counts = {s.name: 1 for s in graph.topological_order()}
@@ -40,7 +47,7 @@ def parse_workers(items: list[str]) -> dict[str, int]:
 
 
 def compose_command(profile: str) -> list[str]:
-    return [*docker(), "compose", "--project-directory", str(images.REPO_ROOT), "-p", PROJECT,
+    return [*docker(), "compose", "--project-directory", str(images.REPO_ROOT), "-p", project(),
             "-f", str(images.REPO_ROOT / images.PROFILES[profile]), "--profile", queue.PROFILE]
 
 
