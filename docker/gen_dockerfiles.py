@@ -382,6 +382,15 @@ def generated() -> list[tuple[Path, str]]:
             (REPO_ROOT / "docker" / "api" / "Dockerfile", render_api())]
 
 
+def dockerignore(dockerfile: Path) -> str:
+    """The build context of an image: the base's (docker/, fleet/, shared/, stages/), and host/
+    for the api image alone (no stage image holds host code)."""
+    text = (REPO_ROOT / "docker" / "base" / "Dockerfile.dockerignore").read_text()
+    if dockerfile.parent.name == "api":
+        text = text.replace("!fleet/\n", "!fleet/\n!host/\n")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only check that the committed files are up to date")
@@ -392,15 +401,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     stale = []
     for path, text in generated():
-        if path.is_file() and path.read_text() == text:
+        ignore = path.parent / "Dockerfile.dockerignore"
+        if path.is_file() and path.read_text() == text and ignore.is_file() and ignore.read_text() == dockerignore(path):
             continue
         if args.check:
             stale.append(os.path.relpath(path, REPO_ROOT))
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            ignore = REPO_ROOT / "docker" / "base" / "Dockerfile.dockerignore"
-            (path.parent / "Dockerfile.dockerignore").write_text(ignore.read_text())
+            (path.parent / "Dockerfile.dockerignore").write_text(dockerignore(path))
             print(f"wrote {os.path.relpath(path, REPO_ROOT)}")
     if stale:
         print(f"out of date: {', '.join(stale)}; run: python3 docker/gen_dockerfiles.py", file=sys.stderr)

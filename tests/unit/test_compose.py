@@ -287,7 +287,8 @@ def test_dockerfile_conventions(path):
     last = [op for op, _ in ins if op not in ("ENTRYPOINT", "CMD", "USER")][-1]
     assert last == "LABEL", "labels go last"
     ignore = path.with_name("Dockerfile.dockerignore")
-    assert ignore.read_text() == (DOCKER_DIR / "base" / "Dockerfile.dockerignore").read_text()
+    assert ignore.read_text() == dockerfiles.dockerignore(path)
+    assert ("!host/" in ignore.read_text()) == (path.parent.name == "api"), "host code goes into the api image only"
 
 
 @pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
