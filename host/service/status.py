@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fleet.cancel import cancelled
 from fleet.record import read_record
 from shared import graph
 from shared.fsio import read_json
@@ -53,13 +54,18 @@ def job_status(root: Path, since: float = 0.0) -> dict[str, Any]:
 
 
 def _from_queue_record(root: Path) -> dict[str, str]:
-    """A job on the queue has no summary: its record says which stages are switched off and
-    which are past the submission's ``--until`` (fleet/record.py)."""
+    """A job on the queue has no summary: its record says which stages are switched off, which
+    are past the submission's ``--until`` (fleet/record.py), and, once the job was cancelled
+    (fleet/cancel.py), which stage the cancel stopped (started, no clean exit)."""
     record = read_record(root)
     if record is None:
         return {}
-    return {spec.name: "skipped" if spec.name in record.skip else "not run"
-            for spec in graph.topological_order() if spec.name in record.skip or spec.name not in record.order}
+    found = {spec.name: "skipped" if spec.name in record.skip else "not run"
+             for spec in graph.topological_order() if spec.name in record.skip or spec.name not in record.order}
+    if not record.failed and cancelled(root, record.submitted_at):
+        found.update({name: "cancelled" for name, entry in record.stages.items()
+                      if entry.started_at is not None and entry.exit_code != 0})
+    return found
 
 
 def _public_summary(summary: dict[str, Any], root: Path) -> dict[str, Any]:

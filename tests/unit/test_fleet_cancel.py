@@ -71,6 +71,10 @@ def test_the_running_stage_is_stopped_and_recorded_cancelled_not_failed(job, mon
     after = read_record(job.root)
     assert after.failed is None and after.stages["demux"].exit_code == -15  # SIGTERM
     assert [row["state"] for row in job_status(job)["stages"]] == ["cancelled", "waiting"]
+    from host.service.status import job_status as service_status
+
+    by_stage = {row["stage"]: row["status"] for row in service_status(job.root)["stages"]}
+    assert by_stage["demux"] == "cancelled" and by_stage["asr"] == "not run"  # what GET /jobs/{id} shows
     with joblock.acquire(job.root):  # the delivery let go of the job
         pass
 
