@@ -25,6 +25,8 @@ API = "api"
 API_PORT = 9000  # inside the container; published on the host's loopback at ${PORT:-9000}
 SERVICE_DATA_DIR = "/service-data"
 API_SETTINGS = ("API_TOKEN", "MAX_UPLOAD_MB", "LANGUAGE_DETECTION_MODEL")
+WATCH = "watch"
+WATCH_SETTINGS = ("WATCH_LANGUAGE", "WATCH_POLL_INTERVAL_S", "WATCH_STABLE_S", "WATCH_DIARIZE")
 QUEUE_SETTINGS = ("QUEUE_VISIBILITY_TIMEOUT_S", "QUEUE_LOCK_RETRY_S", "QUEUE_PUBLISH_RETRY_S", "LOG_FORMAT", "LOG_LEVEL")
 
 
@@ -115,7 +117,38 @@ def services(stages: list[str], profile: str, image_of: Callable[[str], str], se
         if on_gpu:
             lines += ["    deploy:", "      resources:", "        reservations:", "          devices:",
                       "            - driver: nvidia", "              count: all", "              capabilities: [gpu]"]
-    return [*lines, *api_service(profile, image_prefix, image_tag), "", "volumes:", f"  {REDIS_VOLUME}:"]
+    return [*lines, *api_service(profile, image_prefix, image_tag),
+            *watch_service(profile, image_prefix, image_tag), "", "volumes:", f"  {REDIS_VOLUME}:"]
+
+
+def watch_service(profile: str, image_prefix: str, image_tag: str) -> list[str]:
+    """The watch folder (docs/SERVICE.md) in the api image, its jobs on the workers. It watches
+    WATCH_DIR, which must be MEDIA_DIR or a folder in it (the workers read the films there, at the
+    same path), and writes each SRT beside its film: the media folder is writable here alone."""
+    return [
+        "",
+        f"  {WATCH}:",
+        "    <<: *worker",
+        f"    image: {image_prefix}/{API}:{image_tag}",
+        '    entrypoint: ["python", "-m", "host.service.watch"]',
+        '    command: ["${WATCH_DIR:-/films}"]',
+        "    environment:",
+        "      <<: *worker-environment",
+        "      SERVICE_EXECUTOR: queue",
+        f"      QUEUE_PROFILE: ${{QUEUE_PROFILE:-{profile}}}",
+        f"      SERVICE_DATA_DIR: {SERVICE_DATA_DIR}",
+        *(f"      {name}:" for name in WATCH_SETTINGS),
+        "    volumes:",
+        "      - type: bind",
+        "        source: ${JOBS_DIR:-./jobs}",
+        "        target: /jobs",
+        "      - type: bind",
+        "        source: ${MEDIA_DIR:-./films}",
+        "        target: ${MEDIA_DIR:-/films}",
+        "      - type: bind",
+        "        source: ${SERVICE_DATA_DIR:-./service-data}",
+        f"        target: {SERVICE_DATA_DIR}",
+    ]
 
 
 def api_service(profile: str, image_prefix: str, image_tag: str) -> list[str]:

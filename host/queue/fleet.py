@@ -5,7 +5,8 @@
 
 ``up`` builds what is missing (the stage images of the profile, the models image, the Redis image
 from the local OS base, the api image), seeds the embedded models into the model cache, and starts
-Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not) and one worker per
+Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not), the watch folder
+when WATCH_DIR is set (a folder in MEDIA_DIR), and one worker per
 stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job then goes
 through ``make submit`` or the api. ``down`` stops them; Redis's volume stays, so what was queued is
 still there at the next ``up``. One compose project, ``whisperx-pipeline-queue`` (``<IMAGE_PREFIX>-queue``
@@ -55,9 +56,11 @@ def compose_env(media_dir: Path) -> dict[str, str]:
     """The host folders; the stage services' job variables get placeholders (compose reads the
     whole file, and the queue never starts those services)."""
     uid, gid = jobs.container_user()
+    watch = os.environ.get("WATCH_DIR")
     return {**os.environ, "JOBS_DIR": str(jobs.jobs_dir()), "MODEL_CACHE": str(jobs.model_cache_dir()),
-            "MEDIA_DIR": str(media_dir), "SERVICE_DATA_DIR": str(service_data_dir()), "PIPELINE_UID": str(uid), "PIPELINE_GID": str(gid),
-            "JOB_ID": "queue", "INPUT_DIR": str(media_dir), "INPUT_NAME": "-"}
+            "MEDIA_DIR": str(media_dir), "SERVICE_DATA_DIR": str(service_data_dir()),
+            **({"WATCH_DIR": str(Path(watch).expanduser().absolute())} if watch else {}),
+            "PIPELINE_UID": str(uid), "PIPELINE_GID": str(gid), "JOB_ID": "queue", "INPUT_DIR": str(media_dir), "INPUT_NAME": "-"}
 
 
 def redis_image() -> str:
@@ -78,6 +81,17 @@ def service_data_dir() -> Path:
     return Path(os.environ.get("SERVICE_DATA_DIR") or "service-data").expanduser().absolute()
 
 
+def watch_dir(media_dir: Path) -> Path | None:
+    """WATCH_DIR when set: the watch service's folder, which must be MEDIA_DIR or in it."""
+    value = os.environ.get("WATCH_DIR")
+    if not value:
+        return None
+    folder = Path(value).expanduser().absolute()
+    if not folder.is_dir() or not folder.is_relative_to(media_dir):
+        raise Fail(f"WATCH_DIR {folder} must be a folder in MEDIA_DIR {media_dir} (the workers read the films there)", 2)
+    return folder
+
+
 def up(profile: str, counts: dict[str, int], media_dir: Path, api: bool = True) -> int:
     require_docker(compose=True, build=True)
     if not media_dir.is_dir():
@@ -90,7 +104,9 @@ def up(profile: str, counts: dict[str, int], media_dir: Path, api: bool = True) 
     base, env = compose_command(profile), compose_env(media_dir)
     if run([*base, "run", "--rm", "--no-deps", images.MODELS], env):
         raise Fail("seeding the embedded models into the model cache failed: see the lines above")
-    services = [queue.REDIS, *(queue.worker_service(n) for n, c in counts.items() if c > 0), *([queue.API] if api else [])]
+    watch = watch_dir(media_dir)
+    services = [queue.REDIS, *(queue.worker_service(n) for n, c in counts.items() if c > 0), *([queue.API] if api else []),
+                *([queue.WATCH] if watch else [])]
     scale = [f"--scale={queue.worker_service(n)}={c}" for n, c in counts.items() if c > 0]
     code = run([*base, "up", "--detach", "--no-build", *scale, *services], env)
     if code == 0:

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from host.service.executor import CANCELLED, DONE, FINAL, Executor, NativeExecutor, Submission
+from host.service.executor import CANCELLED, DONE, FINAL, Executor, Submission, make_executor
 from host.service.language import LanguageDetector
 from host.service.limits import BodyLimit
 from host.service.media import MediaError, StoredMedia, check_media, library_file, remove_upload, store_upload
@@ -64,7 +64,7 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
     jobs_dir = (jobs_dir or default_jobs_dir()).absolute()
     data_dir = Path(options.data_dir).absolute()
     own_executor = executor is None
-    runner: Executor = executor or _executor(options, jobs_dir, data_dir)
+    runner: Executor = executor or make_executor(options, jobs_dir, data_dir)
     detector = LanguageDetector(options.language_detection_model)
     max_bytes = options.max_upload_mb * (1 << 20)
 
@@ -223,15 +223,6 @@ def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_d
         return JSONResponse({"id": job_id, "state": state.state}, status_code=202)
 
     return app
-
-
-def _executor(options: ServiceOptions, jobs_dir: Path, data_dir: Path) -> Executor:
-    """SERVICE_EXECUTOR: the native runner beside the service, or the queue's workers."""
-    if options.executor == "queue":
-        from host.service.queue_executor import queue_executor
-
-        return queue_executor(jobs_dir, data_dir)
-    return NativeExecutor(jobs_dir, data_dir / "logs", options.max_running_jobs)
 
 
 def _job_request(form: Any) -> JobRequest:

@@ -27,7 +27,7 @@ def services(profile: str) -> dict:
 def test_redis_and_one_worker_per_stage_in_the_queue_profile_only(profile):
     found = services(profile)
     in_queue = [name for name, svc in found.items() if "queue" in svc.get("profiles", [])]
-    assert in_queue == [queue.REDIS, *(queue.worker_service(s.name) for s in graph.topological_order()), queue.API]
+    assert in_queue == [queue.REDIS, *(queue.worker_service(s.name) for s in graph.topological_order()), queue.API, queue.WATCH]
     redis = found[queue.REDIS]
     assert redis["image"].endswith("/redis:${IMAGE_TAG:-latest}") and redis["pull_policy"] == "never"
     assert redis["volumes"] == [f"{queue.REDIS_VOLUME}:/data"]
@@ -79,6 +79,30 @@ def test_the_api_service_runs_the_service_on_the_queue_reachable_from_loopback_o
     worker = {m["target"]: m for m in found["demux-worker"]["volumes"]}
     assert worker[queue.SERVICE_DATA_DIR]["read_only"] is True, "a worker reads the api's uploads at the same path"
     assert worker[queue.SERVICE_DATA_DIR]["source"] == mounts[queue.SERVICE_DATA_DIR]["source"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_watch_service_writes_beside_the_films_and_hands_jobs_to_the_queue(profile):
+    watch = services(profile)[queue.WATCH]
+    assert watch["image"] == services(profile)[queue.API]["image"] and "ports" not in watch
+    assert watch["entrypoint"] == ["python", "-m", "host.service.watch"] and watch["command"] == ["${WATCH_DIR:-/films}"]
+    assert watch["environment"]["SERVICE_EXECUTOR"] == "queue"
+    mounts = {m["target"]: m for m in watch["volumes"]}
+    assert mounts["${MEDIA_DIR:-/films}"].get("read_only") is not True, "the SRT is written beside the film"
+
+
+def test_fleet_up_watches_only_a_folder_inside_the_media_folder(tmp_path, monkeypatch):
+    from host.queue.fleet import watch_dir
+
+    media = tmp_path / "films"
+    (media / "shows").mkdir(parents=True)
+    monkeypatch.delenv("WATCH_DIR", raising=False)
+    assert watch_dir(media) is None
+    monkeypatch.setenv("WATCH_DIR", str(media / "shows"))
+    assert watch_dir(media) == media / "shows"
+    monkeypatch.setenv("WATCH_DIR", str(tmp_path))
+    with pytest.raises(Fail, match="must be a folder in MEDIA_DIR"):
+        watch_dir(media)
 
 
 def test_the_service_listens_beyond_loopback_only_with_a_token_or_a_loopback_published_port():
