@@ -80,8 +80,8 @@ clean-images: ## containers: remove this project's images (IMAGE_PREFIX); jobs a
 
 # The queue executor (docs/SCALE.md): Redis and a Celery worker per stage image on this host; jobs
 # submitted from the venv (celery), their status read from the job folders.
-fleet-up: ## queue: Redis and a worker per stage image (WORKERS="asr=2 diarization=1"; MEDIA_DIR=films: the inputs' folder; PROFILE)
-	@set -f; $(PYTHON) -m host.queue.fleet up "--profile=$$PROFILE" "--media-dir=$${MEDIA_DIR:-films}" $$WORKERS
+fleet-up: ## queue: Redis, a worker per stage image and the api on 127.0.0.1:$PORT (WORKERS="asr=2 diarization=1"; MEDIA_DIR=films: the inputs' folder; PROFILE; OPTIONS=--no-api)
+	@set -f; $(PYTHON) -m host.queue.fleet up "--profile=$$PROFILE" "--media-dir=$${MEDIA_DIR:-films}" $$OPTIONS $$WORKERS
 
 submit: $(VENV)/.installed ## queue: one job per input, enqueued (INPUTS='a.mp4 b.mkv' or INPUTS=films/); prints the job ids
 	@test -n "$$INPUTS" || { echo "usage: make submit INPUTS='a.mp4 b.mkv' (or a folder under MEDIA_DIR)"; exit 2; }
@@ -91,5 +91,5 @@ submit: $(VENV)/.installed ## queue: one job per input, enqueued (INPUTS='a.mp4 
 status: $(VENV)/.installed ## queue: every submitted job, stage by stage (JOB=<id> for one)
 	@$(PY) -m host.queue status $${JOB:+"$$JOB"}
 
-fleet-down: ## queue: stop Redis and the workers (Redis's volume is kept: what was queued waits for the next fleet-up)
+fleet-down: ## queue: stop Redis, the workers and the api (Redis's volume is kept: what was queued waits for the next fleet-up)
 	@$(PYTHON) -m host.queue.fleet down "--profile=$$PROFILE"

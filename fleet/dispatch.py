@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from fleet.cancel import cancelled
 from fleet.queues import queue_of
 from fleet.record import QueueRecord, StageRecord, write_record
 from shared import graph
@@ -39,8 +40,9 @@ def finished_stages(job: Job, record: QueueRecord) -> set[str]:
 
 def enqueue_ready(job: Job, record: QueueRecord, publish: Publish) -> list[str]:
     """Enqueue the stages that became ready and record them; the names, graph order. Nothing
-    after a failure (as the native runner starts nothing new after one)."""
-    if record.failed:
+    after a failure (as the native runner starts nothing new after one), nor once the job was
+    cancelled (fleet/cancel.py)."""
+    if record.failed or cancelled(job.root, record.submitted_at):
         return []
     names = graph.ready(record.order, finished_stages(job, record), started=set(record.stages))
     for name in names:

@@ -13,7 +13,9 @@ the record and nothing more of that job is enqueued. A stage that succeeded enqu
 that became ready, still under the lock. The delivery that ends a job (its last stage done, or
 a stage failed) writes the job's ``summary.json`` as the native runner does (shared/summary.py);
 ``report.html`` is made on the host (``make report JOB=<id>``): its generator, host/report/, is
-not in the worker images.
+not in the worker images. A job cancelled since its submission (``fleet/cancel.py``)
+runs nothing more: a delivery skips it, and the stage running when the request comes is stopped
+(SIGTERM, SIGKILL ``STOP_GRACE_S`` later) and recorded as cancelled, not failed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fleet.cancel import cancelled
 from fleet.dispatch import Publish, enqueue_ready, finished_stages, outcome_since_submission
 from fleet.record import QueueRecord, read_record, write_record
 from shared import graph, joblock
@@ -43,6 +46,9 @@ DONE = "done"
 FAILED = "failed"
 LOCK_WAIT_S = 3.0  # how long a delivery waits for the job lock before it is requeued
 IGNORED = "ignored"  # not this submission's (a stale task), or its job has already failed
+CANCELLED = "cancelled"  # the job was cancelled since its submission: nothing (more) of it runs
+CANCEL_POLL_S = 1.0  # how often a running stage's worker looks for a cancel request
+STOP_GRACE_S = 10.0  # after SIGTERM to a cancelled stage, SIGKILL follows this much later
 
 
 def worker_name() -> str:
@@ -121,15 +127,27 @@ def write_job_summary(job: Job, record: QueueRecord, failed: str | None = None, 
 
 
 def run_stage_process(job: Job, stage: str, record: QueueRecord, lock_fd: int, force: bool) -> int:
-    """The stage's exit status; its output goes to ``<job>/logs/<stage>.log`` (appended)."""
+    """The stage's exit status; its output goes to ``<job>/logs/<stage>.log`` (appended). A cancel
+    request for this submission stops it (SIGTERM, then SIGKILL after STOP_GRACE_S)."""
     logs = job.root / "logs"
     logs.mkdir(exist_ok=True)
     with open(logs / f"{stage}.log", "ab") as out:
         out.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {worker_name()} {stage}\n".encode())
         out.flush()
-        return subprocess.run(stage_command(job, stage, force), stdout=out, stderr=subprocess.STDOUT,
-                              env=stage_environment(record, lock_fd), cwd=REPO_ROOT, pass_fds=(lock_fd,),
-                              check=False).returncode
+        proc = subprocess.Popen(stage_command(job, stage, force), stdout=out, stderr=subprocess.STDOUT,
+                                env=stage_environment(record, lock_fd), cwd=REPO_ROOT, pass_fds=(lock_fd,))
+        stop_at: float | None = None
+        while True:
+            try:
+                return proc.wait(CANCEL_POLL_S)
+            except subprocess.TimeoutExpired:
+                pass
+            if stop_at is None and cancelled(job.root, record.submitted_at):
+                log.info("%s %s: cancelled; stopping the stage", job.id, stage)
+                proc.terminate()
+                stop_at = time.monotonic() + STOP_GRACE_S
+            elif stop_at is not None and time.monotonic() > stop_at:
+                proc.kill()
 
 
 def _acquire(job: Job) -> joblock.JobLock | None:
@@ -147,7 +165,7 @@ def _acquire(job: Job) -> joblock.JobLock | None:
 
 
 def run_delivery(job_id: str, stage: str, publish: Publish, jobs_dir: Path | None = None) -> str:
-    """Run one delivery of ``(job_id, stage)``; LOCKED, DONE, FAILED or IGNORED."""
+    """Run one delivery of ``(job_id, stage)``; LOCKED, DONE, FAILED, CANCELLED or IGNORED."""
     graph.stage(stage)
     job = Job.open(job_id, jobs_dir)
     lock = _acquire(job)
@@ -164,6 +182,9 @@ def run_delivery(job_id: str, stage: str, publish: Publish, jobs_dir: Path | Non
         if record.failed:
             log.info("%s %s: the job failed at %s; ignored", job_id, stage, record.failed.get("stage"))
             return IGNORED
+        if cancelled(job.root, record.submitted_at):
+            log.info("%s %s: the job was cancelled; skipped", job_id, stage)
+            return CANCELLED
         entry = record.stages[stage]
         entry.started_at, entry.worker, entry.exit_code = round(time.time(), 3), worker_name(), None
         entry.deliveries += 1
@@ -172,6 +193,10 @@ def run_delivery(job_id: str, stage: str, publish: Publish, jobs_dir: Path | Non
         log.info("%s %s: running (delivery %d)", job_id, stage, entry.deliveries)
         code = run_stage_process(job, stage, record, lock.fd, force)
         entry.exit_code = code
+        if cancelled(job.root, record.submitted_at):
+            write_record(job.root, record)
+            log.info("%s %s: cancelled (exit %s); nothing more of the job runs", job_id, stage, code)
+            return CANCELLED
         if code != 0:
             outcome = outcome_since_submission(job, record, stage) or {}
             reason = outcome.get("error") or f"{stage}: {_describe_exit(code)} (its log: {job.root / 'logs' / stage}.log)"

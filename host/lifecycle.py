@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,8 +90,8 @@ class JobRun:
 
 
 def open_job(media: Path, *, jobs_dir: Path | None = None, job_id: str | None = None, config: Path | None = None,
-             metadata: Path | None = None, glossary: Path | None = None, force: list[str] = (),
-             from_stage: str | None = None, until: str | None = None, skip: list[str] = (),
+             metadata: Path | None = None, glossary: Path | None = None, force: Sequence[str] = (),
+             from_stage: str | None = None, until: str | None = None, skip: Sequence[str] = (),
              flags_of: Callable[[graph.StageSpec], dict[str, Any]] | None = None, hold_lock: bool = False) -> JobRun:
     """Create (or reopen) the job for ``media`` and plan the run; print the job folder.
     ``flags_of(spec)``: option values given on the command line, when the executor takes them.
@@ -271,6 +271,7 @@ def finish_job(run: JobRun, exit_codes: Mapping[str, int | None], *, interrupted
         return Finished(128 + signum, summary, f"{said}; {again}" if kept else f"{said}; nothing was kept", kept)
     if interrupted and (failure is None or failure[1] is None):
         return Finished(130, summary, f"interrupted; {again}" if kept else "interrupted; nothing was kept", kept)
+    assert failure is not None  # not interrupted, and a failure, else it returned above
     name, code = failure
     reason = (outcomes.get(name, {}).get("error") or (reasons or {}).get(name)
               or (killed_reason(name, -code) if isinstance(code, int) and code < 0 else None)

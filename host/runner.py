@@ -75,6 +75,12 @@ def _stage_option_values(args: argparse.Namespace, spec: graph.StageSpec) -> dic
     return {name: value for name, value in values.items() if value is not None}
 
 
+def stage_options(args: argparse.Namespace) -> dict[str, dict[str, str]]:
+    """The stage options given as flags, per stage: a job config (what the queue executor hands
+    its workers instead of flags, host/service/queue_executor.py)."""
+    return {spec.name: values for spec in graph.STAGES if (values := _stage_option_values(args, spec))}
+
+
 def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
     """The stage's own flags, and for each option that follows another stage's (graph
     ``option_links``) that stage's flag, unless the stage's own is given."""
@@ -124,7 +130,7 @@ def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str]
     running: dict[Future, str] = {}
     failure: tuple[str, int] | None = None
     stopping = (lambda: groups.stopping) if groups is not None else (lambda: False)
-    extra: dict[str, Any] = {"groups": groups} if groups is not None else {}
+    handed: dict[str, Any] = {k: v for k, v in (("lock_fd", lock_fd), ("groups", groups)) if v is not None}
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         while running or (pending and failure is None and not stopping()):
             for name in graph.ready(order, done, started=in_run - set(pending)):
@@ -132,7 +138,7 @@ def run_graph(job: Job, order: list[str], forced: set[str], skip: frozenset[str]
                     break
                 pending.remove(name)
                 future = pool.submit(run_stage_process, graph.stage(name), job, name in forced, flags[name], skip,
-                                     *([lock_fd] if lock_fd is not None else []), **extra)
+                                     **handed)
                 running[future] = name
             if not running:
                 break

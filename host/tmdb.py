@@ -239,10 +239,11 @@ def to_metadata(kind: str, details: Mapping[str, Any]) -> dict[str, Any]:
     MAX_CAST), terms (keywords, at most MAX_TERMS). No places: TMDB does not list the film's."""
     movie = kind == "movie"
     date = _text(details.get("release_date" if movie else "first_air_date"))
-    credits = details.get("credits") if isinstance(details.get("credits"), dict) else {}
+    raw_credits, raw_keywords = details.get("credits"), details.get("keywords")
+    credits: dict[str, Any] = raw_credits if isinstance(raw_credits, dict) else {}
     people = [p for p in credits.get("cast") or [] if isinstance(p, dict) and _text(p.get("name"))]
-    people.sort(key=lambda p: p.get("order") if isinstance(p.get("order"), int) else 1 << 30)
-    keywords = details.get("keywords") if isinstance(details.get("keywords"), dict) else {}
+    people.sort(key=lambda p: p["order"] if isinstance(p.get("order"), int) else 1 << 30)
+    keywords: dict[str, Any] = raw_keywords if isinstance(raw_keywords, dict) else {}
     words = [_text(k.get("name")) for k in keywords.get("keywords" if movie else "results") or [] if isinstance(k, dict)]
     return {
         "title": _text(details.get("title" if movie else "name")),

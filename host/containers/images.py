@@ -65,6 +65,10 @@ class Image:
 # and writes no job, only the cache.
 MODELS = "models"
 MODELS_IMAGE = Image(MODELS, "docker/models/Dockerfile", None, "", "base-runtime")
+# The HTTP service for the queue profile (docker/gen_dockerfiles.py render_api): no stage runs in
+# it; make fleet-up builds it beside the workers' images.
+API = "api"
+API_IMAGE = Image(API, "docker/api/Dockerfile", None, "", "base-runtime")
 CUDA_LIBS_IMAGE = Image("cuda-libs", "docker/cuda-libs/Dockerfile", None, "", "base-runtime")
 TOOLS = ("base",)  # images no stage runs in: built by make images, not by make run
 
@@ -159,6 +163,8 @@ def sources(image: Image) -> list[str]:
         return list(HAND_WRITTEN_SOURCES[image.name])
     if image.name == MODELS:
         return dockerfile_generator().models_sources()
+    if image.name == API:
+        return dockerfile_generator().api_sources()
     return dockerfile_generator().stage_sources(graph.stage(image.name))
 
 
@@ -317,12 +323,12 @@ def wheels_setting(wheels: str | None = None) -> str:
 
 
 def ensure_images(profile: str, stages: list[str] | None = None, missing_only: bool = True,
-                  wheels: str | None = None, tools: bool = True) -> dict[str, float]:
+                  wheels: str | None = None, tools: bool = True, api: bool = False) -> dict[str, float]:
     """Build the images of a profile in order (bases first): those of ``stages`` (default all),
-    their bases, and with ``tools`` the tool images. With ``missing_only``, only those missing
-    or out of date (their source label differs). Returns seconds per image built."""
+    their bases, with ``tools`` the tool images, with ``api`` the service's. With ``missing_only``,
+    only those missing or out of date (their source label differs). Returns seconds per image built."""
     wheels = wheels_setting(wheels)
-    wanted = images(profile, stages, tools=tools)
+    wanted = [*images(profile, stages, tools=tools), *([API_IMAGE] if api else [])]
     for image in wanted:
         check_buildable(image)
     hashes: dict[str, str] = {}
@@ -347,7 +353,7 @@ def requirement_files(profile: str) -> list[tuple[str, bool]]:
     """(path, no_deps) of every requirements file the profile's images install (not torch's:
     it comes from its own index, docs/CONTAINERS.md; not the pin list)."""
     found: list[tuple[str, bool]] = []
-    for image in images(profile):
+    for image in [*images(profile), API_IMAGE]:
         if image.name == "base-ml":
             continue
         for path in sources(image):

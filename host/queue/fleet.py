@@ -4,11 +4,14 @@
     python3 -m host.queue.fleet down
 
 ``up`` builds what is missing (the stage images of the profile, the models image, the Redis image
-from the local OS base), seeds the embedded models into the model cache, and starts Redis and one
-worker per stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job
-then goes through ``make submit``. ``down`` stops them; Redis's volume stays, so what was queued is
-still there at the next ``up``. One compose project, ``whisperx-pipeline-queue`` (``QUEUE_PROJECT``
-names another: CI runs its own beside a user's).
+from the local OS base, the api image), seeds the embedded models into the model cache, and starts
+Redis, the api (the HTTP service on PORT, loopback only; ``--no-api``: not), the watch folder
+when WATCH_DIR is set (a folder in MEDIA_DIR), and one worker per
+stage, ``--scale``\\ d by the ``stage=count`` pairs (``asr=0`` starts none). Every job then goes
+through ``make submit`` or the api. ``down`` stops them; Redis's volume stays, so what was queued is
+still there at the next ``up``. One compose project, ``whisperx-pipeline-queue`` (``<IMAGE_PREFIX>-queue``
+for images built under another prefix; ``QUEUE_PROJECT`` names
+another: CI runs its own beside a user's).
 """
 
 from __future__ import annotations
@@ -30,7 +33,11 @@ PROJECT = "whisperx-pipeline-queue"
 
 
 def project() -> str:
-    return os.environ.get("QUEUE_PROJECT") or PROJECT
+    """The compose project: QUEUE_PROJECT, else one per IMAGE_PREFIX, so a fleet of images built apart runs apart."""
+    if os.environ.get("QUEUE_PROJECT"):
+        return os.environ["QUEUE_PROJECT"]
+    prefix = images.image_prefix()
+    return PROJECT if prefix == "whisperx-pipeline" else f"{prefix.replace('/', '-')}-queue"
 
 
 def parse_workers(items: list[str]) -> dict[str, int]:
@@ -55,9 +62,11 @@ def compose_env(media_dir: Path) -> dict[str, str]:
     """The host folders; the stage services' job variables get placeholders (compose reads the
     whole file, and the queue never starts those services)."""
     uid, gid = jobs.container_user()
+    watch = os.environ.get("WATCH_DIR")
     return {**os.environ, "JOBS_DIR": str(jobs.jobs_dir()), "MODEL_CACHE": str(jobs.model_cache_dir()),
-            "MEDIA_DIR": str(media_dir), "PIPELINE_UID": str(uid), "PIPELINE_GID": str(gid),
-            "JOB_ID": "queue", "INPUT_DIR": str(media_dir), "INPUT_NAME": "-"}
+            "MEDIA_DIR": str(media_dir), "SERVICE_DATA_DIR": str(service_data_dir()),
+            **({"WATCH_DIR": str(Path(watch).expanduser().absolute())} if watch else {}),
+            "PIPELINE_UID": str(uid), "PIPELINE_GID": str(gid), "JOB_ID": "queue", "INPUT_DIR": str(media_dir), "INPUT_NAME": "-"}
 
 
 def redis_image() -> str:
@@ -73,25 +82,44 @@ def redis_image() -> str:
     return ref
 
 
-def up(profile: str, counts: dict[str, int], media_dir: Path) -> int:
+def service_data_dir() -> Path:
+    """The api's uploads and request files on this host (SERVICE_DATA_DIR, as for make serve)."""
+    return Path(os.environ.get("SERVICE_DATA_DIR") or "service-data").expanduser().absolute()
+
+
+def watch_dir(media_dir: Path) -> Path | None:
+    """WATCH_DIR when set: the watch service's folder, which must be MEDIA_DIR or in it."""
+    value = os.environ.get("WATCH_DIR")
+    if not value:
+        return None
+    folder = Path(value).expanduser().absolute()
+    if not folder.is_dir() or not folder.is_relative_to(media_dir):
+        raise Fail(f"WATCH_DIR {folder} must be a folder in MEDIA_DIR {media_dir} (the workers read the films there)", 2)
+    return folder
+
+
+def up(profile: str, counts: dict[str, int], media_dir: Path, api: bool = True) -> int:
     require_docker(compose=True, build=True)
     if not media_dir.is_dir():
         raise Fail(f"MEDIA_DIR {media_dir} is not a folder: point it at the folder your inputs are in "
                    "(mounted read-only in every worker at the same path)", 2)
-    images.ensure_images(profile, [name for name, n in counts.items() if n > 0] or None)
+    images.ensure_images(profile, [name for name, n in counts.items() if n > 0] or None, api=api)
     redis_image()
     uid, gid = jobs.container_user()
-    jobs.make_writable([jobs.jobs_dir()], uid, gid)
+    jobs.make_writable([jobs.jobs_dir(), service_data_dir()], uid, gid)
     jobs.prepare_cache(jobs.model_cache_dir(), uid, gid)  # never chowned when it exists (docs/CONTAINERS.md)
     base, env = compose_command(profile), compose_env(media_dir)
     if run([*base, "run", "--rm", "--no-deps", images.MODELS], env):
         raise Fail("seeding the embedded models into the model cache failed: see the lines above")
-    services = [queue.REDIS, *(queue.worker_service(n) for n, c in counts.items() if c > 0)]
+    watch = watch_dir(media_dir)
+    services = [queue.REDIS, *(queue.worker_service(n) for n, c in counts.items() if c > 0), *([queue.API] if api else []),
+                *([queue.WATCH] if watch else [])]
     scale = [f"--scale={queue.worker_service(n)}={c}" for n, c in counts.items() if c > 0]
     code = run([*base, "up", "--detach", "--no-build", *scale, *services], env)
     if code == 0:
         say(f"queue up ({profile}): {', '.join(f'{n}={c}' for n, c in counts.items() if c)}; "
-            "make submit INPUTS=<files or folder>, make status")
+            "make submit INPUTS=<files or folder>, make status"
+            + (f"; the API on http://127.0.0.1:{os.environ.get('PORT') or 9000}" if api else ""))
     return code
 
 
@@ -132,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", default=None, help="auto, cpu or gpu (default $PROFILE or auto)")
     parser.add_argument("--media-dir", type=Path, default=Path(os.environ.get("MEDIA_DIR") or "films"),
                         help="the folder of the inputs, mounted read-only in every worker (default $MEDIA_DIR or ./films)")
+    parser.add_argument("--no-api", dest="api", action="store_false",
+                        help="do not start the api service (the HTTP service on the queue, docs/SERVICE.md)")
     parser.add_argument("workers", nargs="*", help="stage=count pairs (default: one worker per stage)")
     return parser
 
@@ -142,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = resolve_profile(args.profile, tuple(images.PROFILES))
         if args.command == "down":
             return down(profile)
-        return up(profile, parse_workers(args.workers), args.media_dir.expanduser().absolute())
+        return up(profile, parse_workers(args.workers), args.media_dir.expanduser().absolute(), args.api)
     except Fail as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code

@@ -4,7 +4,8 @@ failure) and each stage's ``outcome.json`` (ran, fresh, failed and why, wall tim
 Stage states: ``skipped``, ``waiting`` (not yet enqueued), ``queued``, ``running`` (a worker
 holds it; after a lost worker it stays so until Redis redelivers the task), ``done``,
 ``failed``. The job: ``done`` when every stage is done or skipped, ``failed`` when a stage
-failed (its reason), else ``running`` or ``queued``.
+failed (its reason), ``cancelled`` when a cancel request came after its submission and it had
+not finished (fleet/cancel.py; the stage it stopped shows ``cancelled``), else ``running`` or ``queued``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fleet.cancel import cancelled
 from fleet.dispatch import FINISHED, outcome_since_submission
 from fleet.record import read_record
 from shared.fsio import read_json
@@ -43,11 +45,18 @@ def job_status(job: Job) -> dict[str, Any] | None:
         else:
             row["state"] = "queued"
         stages.append(row)
+    cancel = cancelled(job.root, record.submitted_at)
+    if cancel:
+        for row in stages:
+            if row["state"] in ("running", "failed") and not record.failed:
+                row["state"] = "cancelled"
     states = {row["state"] for row in stages}
     if record.failed or "failed" in states:
         state = "failed"
     elif states <= {"done", "skipped"}:
         state = "done"
+    elif cancel:
+        state = "cancelled"
     elif "running" in states:
         state = "running"
     else:
@@ -56,6 +65,8 @@ def job_status(job: Job) -> dict[str, Any] | None:
                               "submitted_at": record.submitted_at, "stages": stages, "outputs": []}
     if record.failed:
         status["error"] = record.failed.get("reason", "")
+    elif state == "cancelled" and cancel:
+        status["error"] = str(cancel.get("reason") or "cancelled")
     manifest = job.artifact_path("subtitles")
     if state == "done" and manifest.is_file():
         status["outputs"] = [str(manifest.parent / f.path) for f in SubtitleManifest.from_json(read_json(manifest)).files]

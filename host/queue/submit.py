@@ -15,13 +15,15 @@ from host import lifecycle
 
 def submit(media: Path, publish: Publish, profile: str, *, jobs_dir: Path | None = None, job_id: str | None = None,
            config: Path | None = None, metadata: Path | None = None, glossary: Path | None = None,
-           force: Sequence[str] = (), skip: Sequence[str] = (), owner: tuple[int, int] | None = None) -> tuple[str, list[str]]:
-    """The job id and the stages enqueued now. ``owner``: (uid, gid) the job folder is handed to
+           force: Sequence[str] = (), skip: Sequence[str] = (), until: str | None = None,
+           owner: tuple[int, int] | None = None) -> tuple[str, list[str]]:
+    """The job id and the stages enqueued now. ``until``: the last stage of this submission (the
+    service's ``/asr`` stops after subtitles). ``owner``: (uid, gid) the job folder is handed to
     before anything is enqueued (the workers' user, when the submitter is root). Raises
     PipelineError (bad input, the job in use)."""
     with contextlib.redirect_stdout(sys.stderr):  # open_job names the folder; stdout is for job ids
         run = lifecycle.open_job(media, jobs_dir=jobs_dir, job_id=job_id, config=config, metadata=metadata,
-                                 glossary=glossary, force=list(force), skip=list(skip), hold_lock=True)
+                                 glossary=glossary, force=list(force), skip=list(skip), until=until, hold_lock=True)
     try:
         if owner is not None:
             hand_over(run.job.root, *owner)

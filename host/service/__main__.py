@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from host.service.app import check_listen, create_app
-from host.service.options import service_options, watch_options
+from host.service.options import is_loopback, service_options, watch_options
 from shared import log as logging_setup
 from shared.errors import PipelineError
 
@@ -24,8 +24,9 @@ def main() -> int:
     import uvicorn
 
     app = create_app(options, watch=watch)
-    log.info("listening on http://%s:%d (token %s)", options.host, options.port,
-             "required" if options.api_token else "not required: loopback only")
+    reach = "loopback only" if is_loopback(options.host) else "the container's port, published on the host's loopback"
+    log.info("listening on http://%s:%d (token %s); jobs run on the %s executor", options.host, options.port,
+             "required" if options.api_token else f"not required: {reach}", options.executor)
     uvicorn.run(app, host=options.host, port=options.port, log_config=None, access_log=True)
     return 0
 

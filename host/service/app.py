@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from host.service.executor import CANCELLED, DONE, FINAL, Executor, NativeExecutor, Submission
+from host.service.executor import CANCELLED, DONE, FINAL, Executor, Submission, make_executor
 from host.service.language import LanguageDetector
 from host.service.limits import BodyLimit
 from host.service.media import MediaError, StoredMedia, check_media, library_file, remove_upload, store_upload
@@ -58,12 +58,13 @@ POLL_S = 0.25  # how often a waiting /asr looks at its job and its client
 
 def create_app(options: ServiceOptions, executor: Executor | None = None, jobs_dir: Path | None = None,
                watch: WatchOptions | None = None) -> FastAPI:
-    """The app. Without ``executor`` it makes a :class:`NativeExecutor` and closes it on shutdown;
+    """The app. Without ``executor`` it makes the one ``SERVICE_EXECUTOR`` names (the native runner,
+    or the queue: host/service/queue_executor.py) and closes it on shutdown;
     with ``options.watch_dir`` it also watches that folder (host/service/watch.py)."""
     jobs_dir = (jobs_dir or default_jobs_dir()).absolute()
     data_dir = Path(options.data_dir).absolute()
     own_executor = executor is None
-    runner: Executor = executor or NativeExecutor(jobs_dir, data_dir / "logs", options.max_running_jobs)
+    runner: Executor = executor or make_executor(options, jobs_dir, data_dir)
     detector = LanguageDetector(options.language_detection_model)
     max_bytes = options.max_upload_mb * (1 << 20)
 
@@ -304,8 +305,10 @@ async def _extras(form: Any, data_dir: Path) -> tuple[str, tuple[str, ...]]:
 
 
 def check_listen(options: ServiceOptions) -> None:
-    """Refuse to listen beyond loopback without a token (raises SystemExit with the fix)."""
-    if not is_loopback(options.host) and not options.api_token:
+    """Refuse to listen beyond loopback without a token (raises SystemExit with the fix), unless
+    API_LOOPBACK_PUBLISHED says only the host's loopback reaches the container's port."""
+    if not is_loopback(options.host) and not options.api_token and not options.loopback_published:
         raise SystemExit(f"error: HOST={options.host} is reachable from other machines, but API_TOKEN is empty: "
                          "set API_TOKEN to a long random string (clients send 'Authorization: Bearer <it>'), "
-                         "or listen on 127.0.0.1")
+                         "or listen on 127.0.0.1 (in a container whose port is published on the host's loopback "
+                         "only: API_LOOPBACK_PUBLISHED=true)")

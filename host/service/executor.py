@@ -23,12 +23,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from shared import log as logging_setup
 from shared.offline import REPO_ROOT
 
-__all__ = ["Executor", "JobState", "NativeExecutor", "Submission"]
+if TYPE_CHECKING:
+    from host.service.options import ServiceOptions
+
+__all__ = ["Executor", "JobState", "NativeExecutor", "Submission", "make_executor"]
 
 log = logging_setup.get_logger("host.service")
 
@@ -190,6 +193,16 @@ class NativeExecutor:
     def _finish(job: JobState, state: str, code: int | None, error: str) -> None:
         job.state, job.exit_code, job.error, job.finished_at = state, code, error, time.time()
         job.done.set()
+
+
+def make_executor(options: ServiceOptions, jobs_dir: Path, data_dir: Path) -> Executor:
+    """SERVICE_EXECUTOR: the native runner beside the service, or the queue's workers
+    (host/service/queue_executor.py, imported only then: it needs celery)."""
+    if options.executor == "queue":
+        from host.service.queue_executor import queue_executor
+
+        return queue_executor(jobs_dir, data_dir)
+    return NativeExecutor(jobs_dir, data_dir / "logs", options.max_running_jobs)
 
 
 def _stop_group(proc: subprocess.Popen) -> None:

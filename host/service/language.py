@@ -64,14 +64,26 @@ class LanguageDetector:
             data = path.read_bytes()[: WINDOW_S * 16000 * 2]
         else:
             proc = subprocess.run([FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path.absolute()),
-                                   "-t", str(WINDOW_S), "-vn", "-ac", "1", "-ar", "16000", "-f", "s16le", "-"],
+                                   "-t", str(WINDOW_S), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", "-"],
                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
             if proc.returncode != 0:
                 last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
                 raise MediaError(415, f"ffmpeg cannot decode the file ({last[0][:200]}); send a video or audio file")
-            data = proc.stdout
+            data = wav_samples(proc.stdout)
         if len(data) < 16000 * 2 // 10:
             raise MediaError(400, "less than 0.1 s of audio: nothing to detect a language from")
         audio = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
         code, probability, _ = self._loaded().detect_language(audio=audio)
         return Detected(code, float(probability))
+
+
+def wav_samples(wav: bytes) -> bytes:
+    """The sample bytes of a WAV ffmpeg wrote to a pipe (its sizes may be unknown there: the data
+    chunk runs to the end). WAV, not raw s16le: the minimal FFmpeg of the images has no s16le muxer."""
+    pos = 12
+    while pos + 8 <= len(wav):
+        chunk, size = wav[pos:pos + 4], int.from_bytes(wav[pos + 4:pos + 8], "little")
+        if chunk == b"data":
+            return wav[pos + 8:]
+        pos += 8 + size + (size & 1)
+    return b""

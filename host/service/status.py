@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from fleet.cancel import cancelled
+from fleet.record import read_record
 from shared import graph
 from shared.fsio import read_json
 from shared.lock import STAGING_DIR, read_lock, read_outcome
@@ -29,6 +31,8 @@ def job_status(root: Path, since: float = 0.0) -> dict[str, Any]:
     if summary is not None and summary_path.stat().st_mtime < since:
         summary = None  # an earlier run's
     from_summary = {s["stage"]: s["status"] for s in (summary or {}).get("stages", [])}
+    if summary is None:
+        from_summary = _from_queue_record(root)
     stages = []
     for spec in graph.topological_order():
         folder = root / spec.name
@@ -47,6 +51,21 @@ def job_status(root: Path, since: float = 0.0) -> dict[str, Any]:
     done = sum(s["status"] in DONE_STATUSES for s in counted)
     return {"stages": stages, "progress": round(done / len(counted), 3) if counted else 0.0,
             "summary": _public_summary(summary, root) if summary else None}
+
+
+def _from_queue_record(root: Path) -> dict[str, str]:
+    """A job on the queue has no summary: its record says which stages are switched off, which
+    are past the submission's ``--until`` (fleet/record.py), and, once the job was cancelled
+    (fleet/cancel.py), which stage the cancel stopped (started, no clean exit)."""
+    record = read_record(root)
+    if record is None:
+        return {}
+    found = {spec.name: "skipped" if spec.name in record.skip else "not run"
+             for spec in graph.topological_order() if spec.name in record.skip or spec.name not in record.order}
+    if not record.failed and cancelled(root, record.submitted_at):
+        found.update({name: "cancelled" for name, entry in record.stages.items()
+                      if entry.started_at is not None and entry.exit_code != 0})
+    return found
 
 
 def _public_summary(summary: dict[str, Any], root: Path) -> dict[str, Any]:

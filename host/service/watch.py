@@ -7,7 +7,8 @@ files and folders left out). A media file is taken once its size and
 modification time have not changed for ``WATCH_STABLE_S`` (a copy in progress
 is not), unless a subtitle in ``WATCH_LANGUAGE`` is beside it already
 (``movie.en.srt``, ``movie.eng.forced.srt``, ``.vtt``/``.ass`` too: the names
-Jellyfin, Plex and Kodi read). Its job runs through the executor; the SRT is
+Jellyfin, Plex and Kodi read). Its job runs through the executor (``SERVICE_EXECUTOR``:
+native, or the queue's workers); the SRT is
 written beside the video atomically. A restart redoes nothing finished (the
 SRT is there); a file that failed is recorded in ``.whisperx-watch.json`` in
 the folder and tried again only when it changes.
@@ -19,10 +20,10 @@ import argparse
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from host.service.executor import CANCELLED, DONE, Executor, NativeExecutor, Submission
+from host.service.executor import CANCELLED, DONE, Executor, Submission, make_executor
 from host.service.options import WatchOptions, watch_options
 from host.service.request import JobRequest, job_id_for
 from host.service.status import subtitle_file
@@ -182,12 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         options = watch_options()
         from host.service.options import service_options
-        data_dir = Path(service_options().data_dir)
+        service = service_options()
     except PipelineError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    jobs_dir = args.jobs_dir or default_jobs_dir()
-    executor = NativeExecutor(jobs_dir, data_dir.absolute() / "logs", max_running=1)
+    jobs_dir = (args.jobs_dir or default_jobs_dir()).absolute()
+    executor = make_executor(replace(service, max_running_jobs=1), jobs_dir, Path(service.data_dir).absolute())
     stop = threading.Event()
     try:
         failed = Watcher(args.folder, executor, jobs_dir, options).run(stop, once=args.once)

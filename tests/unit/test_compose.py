@@ -289,7 +289,8 @@ def test_dockerfile_conventions(path):
     last = [op for op, _ in ins if op not in ("ENTRYPOINT", "CMD", "USER")][-1]
     assert last == "LABEL", "labels go last"
     ignore = path.with_name("Dockerfile.dockerignore")
-    assert ignore.read_text() == (DOCKER_DIR / "base" / "Dockerfile.dockerignore").read_text()
+    assert ignore.read_text() == dockerfiles.dockerignore(path)
+    assert ("!host/" in ignore.read_text()) == (path.parent.name == "api"), "host code goes into the api image only"
 
 
 @pytest.mark.parametrize("spec", graph.STAGES, ids=lambda s: s.name)
@@ -508,3 +509,20 @@ def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, 
     assert "4 of 5 input(s) done, 1 failed" in out
     assert "stopped at demux: not media" in out and "more" not in out
     assert out.count(" ok ") == 4
+
+
+def test_the_api_image_is_generated_torch_free_and_shares_the_asr_layer():
+    """docker/api/Dockerfile (render_api): what it copies is what the executor hashes it from, its
+    first library layer is the asr image's (stored once), it checks while building that torch is
+    absent, and it runs as uid 1000."""
+    path = DOCKER_DIR / "api" / "Dockerfile"
+    assert path.read_text() == dockerfiles.render_api(), "run: python3 docker/gen_dockerfiles.py"
+    ins = instructions(path)
+    copies = [word for op, args in ins if op == "COPY" for word in args.split()[:-1]]
+    assert set(copies) - {"wheelhouse/"} == set(images.sources(images.API_IMAGE))
+    asr = [args for op, args in instructions(DOCKER_DIR / "asr" / "Dockerfile") if op in ("COPY", "RUN")][1:3]
+    assert [args for op, args in ins if op in ("COPY", "RUN")][1:3] == asr, "the asr image's first layer, stored once"
+    runs = " ".join(args for op, args in ins if op == "RUN")
+    assert "torch is in the image" in runs and "host.service.queue_executor" in runs
+    assert [args for op, args in ins if op == "USER"][-1] == "1000:1000"
+    assert ("ENTRYPOINT", '["python", "-m", "host.service"]') in ins
