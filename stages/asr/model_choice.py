@@ -4,10 +4,13 @@ The spoken language is identified by the embedded multilingual model
 (``DETECTION_MODEL``) on up to ``WINDOWS`` stretches of speech of up to
 ``WINDOW_S`` each, spread evenly over the speech regions (not only the first
 30 s: films often open on a song). Each window's language probabilities are
-averaged, weighted by the window's seconds of speech. English goes to the best
+averaged, weighted by the window's seconds of speech. English, when it holds
+at least ``ENGLISH_MIN_PROBABILITY`` of that (a film mostly in English), goes to the best
 English model there is (``ENGLISH_MODELS``, best first: the model cache, else
 the embedded tiny.en), any other language to the best multilingual one
-(``MULTILINGUAL_MODELS``: the cache, else the embedded base). Both lists are
+(``MULTILINGUAL_MODELS``: the cache, else the embedded base), and so does a film
+where English holds less (half English, half German: an English-only model would
+write the German half as English). Both lists are
 resolved by shared.models.resolve_whisper, so "available" means exactly what
 it means for ASR_MODEL=<name>.
 """
@@ -24,12 +27,13 @@ from shared.errors import ModelNotFound
 from shared.models import WHISPER_AUTO, WHISPER_DETECTION_MODEL, ResolvedModel, resolve_whisper
 
 __all__ = ["AUTO", "DETECTION_MODEL", "ENGLISH_MODELS", "MULTILINGUAL_MODELS", "Choice", "Window", "aggregate",
-           "candidates", "detect", "identity", "pick", "windows"]
+           "candidates", "detect", "identity", "model_language", "pick", "windows"]
 
 AUTO = WHISPER_AUTO
 DETECTION_MODEL = WHISPER_DETECTION_MODEL  # embedded multilingual: always there to listen with
 WINDOWS = 8  # stretches of speech listened to
 WINDOW_S = 30.0  # Whisper's encoder reads 30 s: a window never holds more
+ENGLISH_MIN_PROBABILITY = 0.8  # below this much English the film has other languages in it: a multilingual model
 # best first; the last of each list is embedded (shared/models.py EMBEDDED_WHISPER)
 ENGLISH_MODELS = ("distil-large-v3", "medium.en", "small.en", "base.en", "tiny.en")
 MULTILINGUAL_MODELS = ("large-v3", "large-v3-turbo", "large-v2", "medium", "small", "base")
@@ -105,6 +109,12 @@ def aggregate(results: Sequence[tuple[float, dict[str, float]]]) -> tuple[str, f
             total[language] = total.get(language, 0.0) + seconds * p
     language = max(sorted(total), key=lambda k: total[k])
     return language, total[language] / weights
+
+
+def model_language(language: str, probability: float) -> str:
+    """The language the model is picked for: English only when the film is surely English
+    (``ENGLISH_MIN_PROBABILITY``), else ``mul``: a multilingual model."""
+    return "en" if language == "en" and probability >= ENGLISH_MIN_PROBABILITY else "mul"
 
 
 def candidates(language: str, task: str = "transcribe") -> tuple[str, ...]:

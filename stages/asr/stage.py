@@ -61,7 +61,7 @@ def choose_model(options: AsrOptions, wav: Path, regions: list[schema.Region], d
     clips = [read_regions(wav, list(w.regions)) if w.regions else np.zeros(1, np.float32) for w in spread]
     language, probability, per_window = model_choice.detect(detector, clips, [w.speech_s for w in spread])
     hook("identifying the language", 1, 1)
-    picked = model_choice.pick(language, options.task)
+    picked = model_choice.pick(model_choice.model_language(language, probability), options.task)
     used = tuple({"start_s": w.regions[0].start_s, "end_s": w.regions[-1].end_s, "speech_s": round(w.speech_s, 3),
                   "languages": {k: round(v, 4) for k, v in p.items()}} for w, p in zip(spread, per_window))
     choice = model_choice.Choice(language, probability, picked, detector_resolved.name, used, time.monotonic() - started)

@@ -52,6 +52,15 @@ def test_english_speech_chooses_the_english_model_and_keeps_its_accuracy(eval_da
     assert wer <= 0.10, (wer, transcript.text)
 
 
+def test_a_film_half_in_english_half_in_german_gets_the_multilingual_model(eval_data, jobs_dir):
+    transcript, _ = auto_job(jobs_dir, eval_data / "multilingual.mp3")
+    choice = transcript.producer.details["model_choice"]
+    assert len(choice["windows"]) == 2, choice  # 58 s of speech: the English half and the German half both heard
+    assert choice["model"]["name"] == "base" and choice["probability"] < 0.8, choice
+    assert {s.language for s in transcript.segments} >= {"en", "de"}
+    assert len([w for w in GERMAN_WORDS if w in transcript.text.casefold()]) >= 3, transcript.text
+
+
 def test_no_speech_means_no_listening(eval_data, jobs_dir, tmp_path):
     from tests.integration.test_asr import prepared_job
 

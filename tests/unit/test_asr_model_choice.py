@@ -75,6 +75,14 @@ def test_each_language_gets_its_model_embedded_when_nothing_is_cached(cache, hea
     assert (picked.name, picked.source) == (model, "embedded")
 
 
+def test_a_film_half_in_english_gets_the_multilingual_model(cache):
+    # multilingual.mp3 as heard: its English half, then its German half
+    language, probability = model_choice.aggregate([(30.0, {"en": 0.997}), (30.0, {"de": 0.994, "en": 0.004})])
+    assert language == "en" and probability < model_choice.ENGLISH_MIN_PROBABILITY
+    assert model_choice.pick(model_choice.model_language(language, probability)).name == "base"
+    assert model_choice.pick(model_choice.model_language("en", 0.93)).name == "tiny.en"  # jfk.flac as heard
+
+
 def test_the_cache_comes_first_largest_model_first(cache):
     cached(cache, "Systran/faster-whisper-small.en")
     cached(cache, "Systran/faster-whisper-medium.en")
