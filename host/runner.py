@@ -88,7 +88,7 @@ def _stage_flags(args: argparse.Namespace, spec: graph.StageSpec) -> list[str]:
     for link in spec.option_links:
         linked = _stage_option_values(args, graph.stage(link.stage)).get(link.source_field)
         if link.field not in values and linked is not None:
-            values[link.field] = linked
+            values[link.field] = link.carried(linked)
     flags = []
     for name, value in values.items():
         flags += [f"--{name.replace('_', '-')}", value]

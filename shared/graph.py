@@ -14,6 +14,7 @@ import importlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 from shared.errors import JobError
 
@@ -58,6 +59,12 @@ class OptionLink:
     field: str
     stage: str
     source_field: str
+
+    def carried(self, value: Any) -> Any:
+        """The value this stage's field takes from ``value``: ``<stage>:auto`` when the other
+        stage's own option is ``auto`` (ASR_MODEL=auto: the model is chosen by the film's
+        language), so it is not mistaken for this field's own ``auto`` (follow the other stage)."""
+        return f"{self.stage}:auto" if value == "auto" else value
 
 
 @dataclass(frozen=True)

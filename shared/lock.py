@@ -29,6 +29,9 @@ STAGING_DIR = ".partial"
 RECORDS = (LOCK_FILE, OUTCOME_FILE, STAGING_DIR)  # in a stage folder, but not its outputs
 
 
+SINGULAR = {"inputs": "input", "options": "option", "model": "model", "packages": "package"}  # for the reasons a stage reruns
+
+
 @dataclass(frozen=True)
 class Fingerprint:
     """What a result depends on: compared field by field to decide freshness."""
@@ -46,7 +49,7 @@ class Fingerprint:
             mine, theirs = getattr(self, name), getattr(other, name)
             for key in sorted(set(mine) | set(theirs)):
                 if mine.get(key) != theirs.get(key):
-                    reasons.append(f"{name[:-1] if name != 'options' else 'option'} {key} changed")
+                    reasons.append(f"{SINGULAR[name]} {key} changed")
         if self.code != other.code:
             reasons.append("stage code changed")
         return reasons

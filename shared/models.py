@@ -35,6 +35,13 @@ from shared.offline import model_cache
 
 log = get_logger("shared.models")
 
+# ASR_MODEL=auto: the model is chosen by the film's language (stages/asr/model_choice.py), which the
+# embedded multilingual model identifies. A stage following ASR_MODEL (graph.OptionLink) sees
+# WHISPER_AUTO_FOLLOWED: then either an English-only or a multilingual model may decode.
+WHISPER_AUTO = "auto"
+WHISPER_AUTO_FOLLOWED = "asr:auto"
+WHISPER_DETECTION_MODEL = "base"
+
 # faster-whisper model names and the Hugging Face repositories they download from.
 WHISPER_REPOS = {
     **{n: f"Systran/faster-whisper-{n}" for n in ("tiny", "tiny.en", "base", "base.en", "small", "small.en",
@@ -303,6 +310,9 @@ def whisper_repo_id(name: str) -> str | None:
 
 def resolve_whisper(name: str) -> ResolvedModel:
     """A CTranslate2 Whisper model folder for a name, a repo id or a path."""
+    if name in (WHISPER_AUTO, WHISPER_AUTO_FOLLOWED):
+        raise ModelNotFound(f"ASR_MODEL={WHISPER_AUTO} names no one model: the asr stage chooses it by the film's language",
+                            "resolve a model name (tiny.en, base, ...) or let stages/asr/model_choice.py pick")
     explicit = Path(name).expanduser()
     if explicit.is_dir():
         if not (explicit / "model.bin").is_file():

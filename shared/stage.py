@@ -236,7 +236,7 @@ def follow_links(spec: graph.StageSpec, options: Any, config: dict[str, Any] | N
         if getattr(options, link.field) == "auto":
             source = graph.stage(link.stage)
             resolved = opts.resolve(source.options, (config or {}).get(source.name), os.environ if environ is None else environ)
-            changes[link.field] = getattr(resolved, link.source_field)
+            changes[link.field] = link.carried(getattr(resolved, link.source_field))
     return dataclasses.replace(options, **changes) if changes else options
 
 

@@ -38,7 +38,7 @@ class TranslationOptions:
     protect_names: bool = setting(True, "TRANSLATION_PROTECT_NAMES", "keep metadata names and glossary terms verbatim (forced into the output when dropped)")
     cpu_threads: int = setting(0, "TRANSLATION_CPU_THREADS", "CPU threads (0 = all cores)")
     forced: str = setting("auto", "SUBTITLE_FORCED", "auto: passages in another language than the film's main one get a forced track, translated into the main language (needs a multilingual ASR_MODEL); off", ("auto", "off"))
-    asr_model: str = setting("auto", "TRANSLATION_ASR_MODEL", "the Whisper model the transcript came from; auto = the asr stage's (ASR_MODEL): an English-only one (*.en, distil-*) has no foreign passages to find")
+    asr_model: str = setting("auto", "TRANSLATION_ASR_MODEL", "the Whisper model the transcript came from; auto = the asr stage's (ASR_MODEL): an English-only one (*.en, distil-*) has no foreign passages to find; ASR_MODEL=auto may pick a multilingual one (asr:auto)")
 
     @property
     def forced_possible(self) -> bool:
@@ -46,6 +46,10 @@ class TranslationOptions:
         name = self.asr_model.rstrip("/").rsplit("/", 1)[-1].lower()
         if name == "auto":  # not followed to the asr stage's model: that model's default, tiny.en
             return False
+        # ASR_MODEL=auto as followed (graph.OptionLink.carried; shared/models.py WHISPER_AUTO_FOLLOWED, not
+        # imported: every stage reads these options, and a resolver change must not make them all stale)
+        if name == "asr:auto":  # a multilingual model may be chosen
+            return self.forced == "auto"
         return self.forced == "auto" and not name.endswith(".en") and not name.startswith("distil-")
 
     @property

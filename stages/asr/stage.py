@@ -20,7 +20,7 @@ from shared.models import resolve_whisper
 from shared.options.asr import AsrOptions
 from shared.progress import ProgressHook, no_progress
 from shared.stage import StageReport
-from stages.asr import hallucinations, languages
+from stages.asr import hallucinations, languages, model_choice
 from stages.asr.chunks import Chunk, Timeline, group_regions, untranscribed_tail
 
 log = get_logger("stages.asr")
@@ -33,16 +33,58 @@ def resolve_device(options: AsrOptions) -> tuple[str, str]:
 
 def model_identity(options: AsrOptions) -> dict[str, Any]:
     device, compute_type = resolve_device(options)
-    return {**resolve_whisper(options.model).identity(), "device": device, "compute_type": compute_type}
+    # auto: the listening model and both possible picks, so a model newly cached makes asr stale
+    found = model_choice.identity() if options.model == model_choice.AUTO else resolve_whisper(options.model).identity()
+    return {**found, "device": device, "compute_type": compute_type}
 
 
-def load_model(options: AsrOptions):
+def choose_model(options: AsrOptions, wav: Path, regions: list[schema.Region], device: str, compute_type: str,
+                 hook: ProgressHook = no_progress) -> tuple[model_choice.Choice, Any]:
+    """ASR_MODEL=auto: the model for the film's language (stages/asr/model_choice.py), and the
+    detection model when it is the one chosen (loaded once). A given ASR_LANGUAGE, or
+    ASR_TASK=translate, decides without listening."""
+    import time
+
+    import numpy as np
+
+    if options.language != "auto" or options.task == "translate" or not regions:
+        given = options.language != "auto"
+        language = options.language if given else "und"
+        # no speech to listen to: the English pick (cheapest to load; the transcript is empty anyway)
+        picked = model_choice.pick(language if given else "en", options.task)
+        return model_choice.Choice(language, 1.0 if given else 0.0, picked), None
+    started = time.monotonic()
+    detector_resolved = resolve_whisper(model_choice.DETECTION_MODEL)
+    detector = whisper.load_model(detector_resolved, device, compute_type, options.cpu_threads, what="language ID")
+    hook("identifying the language", 0, 1)
+    spread = model_choice.windows(regions)
+    clips = [read_regions(wav, list(w.regions)) if w.regions else np.zeros(1, np.float32) for w in spread]
+    language, probability, per_window = model_choice.detect(detector, clips, [w.speech_s for w in spread])
+    hook("identifying the language", 1, 1)
+    picked = model_choice.pick(model_choice.model_language(language, probability), options.task)
+    used = tuple({"start_s": w.regions[0].start_s, "end_s": w.regions[-1].end_s, "speech_s": round(w.speech_s, 3),
+                  "languages": {k: round(v, 4) for k, v in p.items()}} for w, p in zip(spread, per_window))
+    choice = model_choice.Choice(language, probability, picked, detector_resolved.name, used, time.monotonic() - started)
+    log.info("%s (%d window(s), %.1f s)", choice.line(), len(used), choice.seconds)
+    return choice, detector if picked.path == detector_resolved.path else None
+
+
+def load_model(options: AsrOptions, wav: Path, regions: list[schema.Region], hook: ProgressHook = no_progress):
+    """The batched pipeline, the resolved model, device, compute type, and with ASR_MODEL=auto
+    what was chosen (else None)."""
     from faster_whisper import BatchedInferencePipeline
 
-    resolved = resolve_whisper(options.model)
     device, compute_type = resolve_device(options)
-    model = whisper.load_model(resolved, device, compute_type, options.cpu_threads, what="ASR")
-    return BatchedInferencePipeline(model=model), resolved, device, compute_type
+    choice: model_choice.Choice | None = None
+    model = None
+    if options.model == model_choice.AUTO:
+        choice, model = choose_model(options, wav, regions, device, compute_type, hook)
+        resolved = choice.model
+    else:
+        resolved = resolve_whisper(options.model)
+    if model is None:
+        model = whisper.load_model(resolved, device, compute_type, options.cpu_threads, what="ASR")
+    return BatchedInferencePipeline(model=model), resolved, device, compute_type, choice
 
 
 CLIP_ROUNDING_S = 0.05  # Whisper's times are 20 ms steps: a segment may start a hair before its clip
@@ -251,13 +293,19 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     check_options(options)
     speech = schema.load(inputs["speech_regions"], schema.SpeechRegions)
     notes: list[str] = []
-    pipeline, resolved, device, compute_type = load_model(options)
+    pipeline, resolved, device, compute_type, choice = load_model(options, inputs["audio"], list(speech.regions), hook)
+    asked = options  # the producer records ASR_MODEL as given (auto), its model identity the one chosen
+    if choice is not None:  # decode with the chosen model as if it had been asked for
+        notes.append(choice.line())
+        options = dataclasses.replace(options, model=resolved.name)
     decode_options, prompt_record, prompt_notes = with_names(options, inputs.get("prompt"), resolved.path)
     notes += prompt_notes
     per_segment: dict[str, Any] = {}
     if speech.regions:
         segments, language, probability, retried_s = transcribe(
             inputs["audio"], list(speech.regions), decode_options, pipeline, pipeline.model.model.is_multilingual, hook)
+        if choice is not None and choice.windows and not pipeline.model.model.is_multilingual:
+            probability = choice.probability  # English by the identification, not by the model's constraint
         if segments and options.segment_language == "auto" and pipeline.model.model.is_multilingual:
             decoded_in = language
             segments, language, per_segment = identify_languages(pipeline.model, inputs["audio"], segments, language,
@@ -273,12 +321,17 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     if options.remove_hallucinations:
         segments, removed = hallucinations.remove(segments, speech.regions, language)
         notes += _removal_notes(removed)
-    producer = schema.stamp("asr", options, resolved.identity(), engine="faster-whisper BatchedInferencePipeline",
+    extra: dict[str, Any] = {}
+    if per_segment:
+        extra["segment_languages"] = per_segment
+    if choice is not None:
+        extra["model_choice"] = choice.record()
+    producer = schema.stamp("asr", asked, resolved.identity(), engine="faster-whisper BatchedInferencePipeline",
                             device=device, compute_type=compute_type,
                             prompt_passed=bool(decode_options.initial_prompt),
                             hotwords_passed=bool(decode_options.hotwords), prompt=prompt_record,
                             hallucination_rules=dataclasses.asdict(hallucinations.Rules()) if options.remove_hallucinations else None,
-                            **({"segment_languages": per_segment} if per_segment else {}))
+                            **extra)
     transcript = schema.Transcript(language, probability, speech.audio_duration_s, tuple(segments), producer, tuple(removed))
     schema.write(outputs["transcript"], transcript)
     word_count = len(transcript.words)
@@ -287,6 +340,9 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: AsrOptions, 
     return StageReport(
         model={**resolved.identity(), "device": device, "compute_type": compute_type},
         metrics={"segments": len(segments), "words": word_count, "language": language,
+                 **({"model_chosen": resolved.name, "language_identified": choice.language,
+                     "language_identified_probability": round(choice.probability, 4),
+                     "language_identification_s": round(choice.seconds, 3)} if choice is not None else {}),
                  **({"speech_s_by_language": per_segment["speech_s"]} if per_segment else {}),
                  "speech_s": round(speech.speech_duration_s, 3), "decoded_twice_s": round(retried_s, 3),
                  "removed": len(removed), "removed_words": sum(len(r.text.split()) for r in removed)},

@@ -17,7 +17,14 @@ from shared.errors import InputError
 from shared.fsio import atomic_write_json
 from shared.log import get_logger
 from shared.metadata import load_glossary, load_metadata
-from shared.models import ResolvedModel, resolve_spacy, resolve_whisper
+from shared.models import (
+    WHISPER_AUTO,
+    WHISPER_AUTO_FOLLOWED,
+    WHISPER_DETECTION_MODEL,
+    ResolvedModel,
+    resolve_spacy,
+    resolve_whisper,
+)
 from shared.options.pre_ner import PreNerOptions
 from shared.progress import ProgressHook, no_progress
 from shared.schema import SCHEMA_VERSION, stamp
@@ -37,6 +44,11 @@ def tokenizer_model(options: PreNerOptions) -> ResolvedModel:
     """The Whisper model whose tokenizer counts the budget: the asr stage's model unless set."""
     if options.tokenizer_model == "auto":  # run outside a job: follow asr's settings as job_options would
         options = follow_links(graph.stage(STAGE), options)
+    if options.tokenizer_model in (WHISPER_AUTO, WHISPER_AUTO_FOLLOWED):
+        # ASR_MODEL=auto decodes with an English-only or a multilingual model, chosen later: count with
+        # the multilingual tokenizer (the detection model's), which never counts fewer tokens than the
+        # English one on a list of names (e.g. 35 against 34), and asr recounts with its own anyway
+        return resolve_whisper(WHISPER_DETECTION_MODEL)
     return resolve_whisper(options.tokenizer_model)
 
 

@@ -40,3 +40,11 @@ def test_pre_ner_reads_only_its_own_settings_and_the_one_it_follows():
     assert graph.settings_of("pre-ner") == ("PRE_NER_SPACY_MODEL", "PRE_NER_TOKENIZER_MODEL", "PRE_NER_MAX_PROMPT_TOKENS",
                                             "PRE_NER_MAX_HOTWORD_TOKENS", "ASR_MODEL")
     assert "ASR_MODEL" not in graph.settings_of("post-ner")
+
+
+def test_asr_model_auto_reaches_the_followers_as_asr_auto_not_as_their_own_auto():
+    """ASR_MODEL=auto (chosen by the film's language) must not read as "follow asr" once followed."""
+    assert follow_links(PRE_NER, PreNerOptions(), environ={"ASR_MODEL": "auto"}).tokenizer_model == "asr:auto"
+    args = runner.build_parser().parse_args(["in.wav", "--asr-model", "auto"])
+    assert runner._stage_flags(args, PRE_NER) == ["--tokenizer-model", "asr:auto"]
+    assert runner._stage_flags(args, graph.stage("translation")) == ["--asr-model", "asr:auto"]
