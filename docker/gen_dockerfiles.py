@@ -65,8 +65,9 @@ STAGE_IMAGES: dict[str, StageImage] = {
     ),
     "shots": StageImage(
         "ffmpeg's scdet filter (from the base image): hard cuts at their exact frames.",
-        checks=("ffmpeg -hide_banner -filters 2> /dev/null | grep -q ' scdet '",
-                "ffmpeg -hide_banner -decoders 2> /dev/null | grep -q ' h264 '"),
+        # grep reads to the end (no -q): an early exit would SIGPIPE ffmpeg and fail the pipefail shell
+        checks=("ffmpeg -hide_banner -filters 2> /dev/null | grep ' scdet ' > /dev/null",
+                "ffmpeg -hide_banner -decoders 2> /dev/null | grep ' h264 ' > /dev/null"),
         notes=("No libraries beyond the base: the base's FFmpeg decodes the common video codecs",
                "and has the scdet and metadata filters for this stage (docker/ffmpeg/configure-minimal.sh)."),
     ),
@@ -92,8 +93,8 @@ STAGE_IMAGES: dict[str, StageImage] = {
         "faster-whisper on CTranslate2, no torch, no model.",
         layers=(("requirements-asr.txt", "requirements-asr-nodeps.txt"),),
         checks=("python -c \"import ctranslate2, faster_whisper\"",
-                "if [ \"$ACCELERATOR\" = cuda ]; then ldconfig -p | grep -q 'libcublas.so.12' "
-                "&& ldconfig -p | grep -q 'libcudnn.so.9'; fi"),
+                "if [ \"$ACCELERATOR\" = cuda ]; then ldconfig -p | grep 'libcublas.so.12' > /dev/null "
+                "&& ldconfig -p | grep 'libcudnn.so.9' > /dev/null; fi"),
         notes=("The embedded models come from the model cache, seeded by the models image.",
                "  ACCELERATOR=cpu   int8 on CPU, FROM base-runtime",
                "  ACCELERATOR=cuda  FROM cuda-libs: the CUDA 12 libraries CTranslate2 4.x loads",
@@ -164,8 +165,8 @@ STAGE_IMAGES: dict[str, StageImage] = {
     ),
     "mux": StageImage(
         "ffmpeg (from the base image): soft subtitle tracks, streams copied.",
-        checks=("ffmpeg -hide_banner -muxers 2> /dev/null | grep -q mov",
-                "ffmpeg -hide_banner -encoders 2> /dev/null | grep -q mov_text"),
+        checks=("ffmpeg -hide_banner -muxers 2> /dev/null | grep mov > /dev/null",
+                "ffmpeg -hide_banner -encoders 2> /dev/null | grep mov_text > /dev/null"),
         notes=("No libraries beyond the base: the image is the base plus the stage's code.",),
     ),
 }
