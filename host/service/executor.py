@@ -77,6 +77,20 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+def last_waiter_left(lock: threading.Lock, jobs: dict[str, JobState], job_id: str) -> bool:
+    """One caller of ``job_id`` left: True when nobody else waits for it, nobody pinned it and it
+    has not ended (every executor then cancels it)."""
+    with lock:
+        job = jobs.get(job_id)
+        if job is None:
+            return False
+        job.waiters = max(0, job.waiters - 1)
+        orphan = job.waiters == 0 and not job.pinned and job.state not in FINAL
+    if orphan:
+        log.info("job %s: its last client left; cancelled", job_id)
+    return orphan
+
+
 class NativeExecutor:
     """``python -m host.runner`` per job, ``max_running`` at once, a FIFO queue for the rest."""
 
@@ -117,14 +131,7 @@ class NativeExecutor:
     def release(self, job_id: str) -> None:
         """A waiting caller left (its client disconnected): the job is cancelled when nobody
         else waits for it and nobody pinned it."""
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                return
-            job.waiters = max(0, job.waiters - 1)
-            orphan = job.waiters == 0 and not job.pinned and job.state not in FINAL
-        if orphan:
-            log.info("job %s: its last client left; cancelled", job_id)
+        if last_waiter_left(self._lock, self._jobs, job_id):
             self.cancel(job_id)
 
     def cancel(self, job_id: str) -> bool:

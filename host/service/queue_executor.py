@@ -29,7 +29,7 @@ from fleet.dispatch import Publish
 from fleet.record import RECORD_FILE
 from host.queue.status import job_status
 from host.queue.submit import submit as submit_job
-from host.service.executor import CANCELLED, DONE, FAILED, FINAL, QUEUED, RUNNING, JobState, Submission
+from host.service.executor import CANCELLED, DONE, FAILED, FINAL, QUEUED, RUNNING, JobState, Submission, last_waiter_left
 from shared import log as logging_setup
 from shared.errors import PipelineError
 from shared.job import Job
@@ -78,14 +78,7 @@ class QueueExecutor:
             return self._jobs.get(job_id) or self._adopt(job_id)
 
     def release(self, job_id: str) -> None:
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None:
-                return
-            job.waiters = max(0, job.waiters - 1)
-            orphan = job.waiters == 0 and not job.pinned and job.state not in FINAL
-        if orphan:
-            log.info("job %s: its last client left; cancelled", job_id)
+        if last_waiter_left(self._lock, self._jobs, job_id):
             self.cancel(job_id)
 
     def cancel(self, job_id: str) -> bool:
