@@ -102,10 +102,16 @@ def worker_files() -> tuple[Path, ...]:
 
 def image_files(spec: graph.StageSpec) -> tuple[Path, ...]:
     """What the stage's image must hold: :func:`stage_files`, plus the options modules of the
-    stages whose settings can switch this one off (``graph.switched_off`` reads them) and of
+    stages whose settings can switch this one off (``graph.switched_off`` reads them, with the
+    options modules their enabling fields follow) and of
     the stages whose options its own follow (``option_links``: pre-ner reads asr's model), and
     the queue worker with the ``shared`` modules it imports (not in the stage's code hash)."""
-    switching = [s.options_module for s in graph.STAGES if s.enabled_by]
+    switchers = [s for s in graph.STAGES if s.enabled_by]
+    switching = [s.options_module for s in switchers]
+    # an enabling field may follow another stage's option (translation's asr_model is asr's model):
+    # resolving it needs that stage's options module too
+    switching += [graph.stage(link.stage).options_module for s in switchers for link in s.option_links
+                  if link.field in graph.enabling_fields(s)]
     linked = [graph.stage(link.stage).options_module for link in spec.option_links]
     extra = [module_file(name) for name in (*switching, *linked)]
     return _with_closure((*stage_files(spec), *(p for p in extra if p is not None), *worker_files()))

@@ -1,6 +1,8 @@
 """A stage's code hash covers its own package and the shared modules it imports, nothing else."""
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -83,3 +85,27 @@ def test_stages_that_resolve_no_model_do_not_depend_on_the_resolvers():
                if sources.REPO_ROOT / "shared" / "models.py" not in sources.stage_files(spec)}
     assert {"demux", "lyrics-detection", "subtitles", "mux"} <= without
     assert all(sources.REPO_ROOT / "shared" / "offline.py" in sources.stage_files(spec) for spec in graph.STAGES)
+
+
+# What every stage runs before its own work: which stages this job switches off (graph.switched_off
+# over every stage's options, links followed), from the files of its image alone.
+SWITCHED_OFF = """
+import sys
+sys.path = [sys.argv[1]] + [p for p in sys.path if p and not p.startswith(sys.argv[2])]
+from shared import graph, options, stage
+print(sorted(graph.switched_off(lambda spec: stage.follow_links(spec, options.resolve(spec.options, None, {})))))
+"""
+
+
+@pytest.mark.parametrize("name", [s.name for s in graph.STAGES])
+def test_the_image_files_alone_tell_which_stages_are_switched_off(name, tmp_path):
+    """The demux image lacked asr's options module, which translation's enabling field follows:
+    every container stage failed with ModuleNotFoundError: shared.options.asr."""
+    for path in sources.image_files(graph.stage(name)):
+        target = tmp_path / path.relative_to(sources.REPO_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    run = subprocess.run([sys.executable, "-c", SWITCHED_OFF, str(tmp_path), str(sources.REPO_ROOT)],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "translation" in run.stdout  # nothing asked for a translation
