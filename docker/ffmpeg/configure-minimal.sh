@@ -5,7 +5,8 @@
 #   shots  decode the video (FFmpeg's own decoders of film/TV codecs) and score every
 #          frame for hard cuts (scdet, printed by the metadata filter)
 # No external libraries (zlib only), no hardware, devices, network or video
-# encoders (so no AV1 decoding, which needs libdav1d): ffmpeg, ffprobe and
+# encoders but wrapped_avframe (decoded frames handed to the null muxer, which
+# shots writes to), so no AV1 decoding, which needs libdav1d: ffmpeg, ffprobe and
 # FFmpeg's shared libraries in ~20 MB (the video decoders add a few), where
 # Debian's ffmpeg brings ~420 MB of codec and desktop libraries into every
 # image. The shared libraries (not static binaries) let torchcodec, which
@@ -29,7 +30,7 @@ text_subtitle_codecs='subrip,srt,ass,ssa,webvtt,movtext,text'
     --disable-debug --disable-doc --disable-ffplay --disable-network \
     --disable-hwaccels --disable-devices --disable-indevs --disable-outdevs \
     --disable-decoders --enable-decoder="$audio_decoders,$video_decoders,$text_subtitle_codecs" \
-    --disable-encoders --enable-encoder="pcm_s16le,$text_subtitle_codecs" \
+    --disable-encoders --enable-encoder="pcm_s16le,wrapped_avframe,$text_subtitle_codecs" \
     --disable-muxers --enable-muxer='mp4,mov,ipod,matroska,matroska_audio,webm,wav,s16le,srt,ass,webvtt,null' \
     --disable-filters --enable-filter='abuffer,abuffersink,aformat,anull,aresample,atrim,pan,buffer,buffersink,format,null,trim,scdet,metadata' \
     --disable-protocols --enable-protocol='file,pipe' \
