@@ -18,7 +18,7 @@ from tests.conftest import run_stage
 pytestmark = pytest.mark.integration
 
 DER_LIMIT = 0.10
-OFF = "pre-ner,post-ner,translation,second-pass-translation,lyrics-detection"  # not what these tests are about
+OFF = "shots,pre-ner,post-ner,translation,second-pass-translation,lyrics-detection"  # not what these tests are about
 
 
 @pytest.fixture(scope="module")
