@@ -11,9 +11,12 @@ each stage process (``pass_fds``) and names it in ``JOB_LOCK_FD``. ``flock``
 belongs to the open file, which the stage then shares, so the stage holds the
 same lock, not a second one. The stage checks that the descriptor really is
 this job's lock file (device and inode) and falls back to taking the lock
-itself when it is not; it never unlocks a lock it was handed. A runner killed
-while its stages still work leaves the lock with them: a rerun refuses until
-they end.
+itself when it is not; it never unlocks a lock it was handed. A stage working
+under a handed lock asks the kernel for SIGTERM when its executor dies
+(Linux ``PR_SET_PDEATHSIG``; it stops as on Ctrl-C: staging removed, no lock),
+so a runner killed even by SIGKILL leaves no stage working; and a rerun that
+finds the lock held while the holder it names is dead waits up to
+``ORPHAN_WAIT_S`` for such stages to let go before it refuses.
 
 A container cannot be handed a descriptor. The container executor holds the
 lock on the host for the whole run and gives every stage container the random
@@ -30,11 +33,13 @@ however it dies, releases it.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import fcntl
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -45,6 +50,8 @@ from shared.errors import JobError
 LOCK_NAME = ".lock"
 FD_ENV = "JOB_LOCK_FD"  # a descriptor of the job's lock file, held by the process that started this one
 TOKEN_ENV = "JOB_LOCK_TOKEN"  # the token the lock's holder wrote into the lock file (containers; see above)
+ORPHAN_WAIT_S = 15.0  # how long a new holder waits for the stages of a dead holder to stop
+PR_SET_PDEATHSIG = 1
 
 
 class JobLock:
@@ -156,12 +163,40 @@ def _command() -> str:
     return " ".join(argv)[:200]
 
 
+def _stop_with_executor(path: Path) -> None:
+    """Working under a handed lock: SIGTERM when the executor that handed it dies (Linux). If it
+    died before the request was made (this process's parent is no longer the holder), now."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: a killed runner's stages finish their work
+        return
+    executor = holder(path).get("pid")
+    if isinstance(executor, int) and os.getppid() != executor and not _alive(executor):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _lock_waiting_for_orphans(fd: int, path: Path) -> bool:
+    """flock ``fd``; while the holder the file names is dead (its stages still work), wait up to
+    ``ORPHAN_WAIT_S`` for them to stop. False: still held."""
+    deadline = time.monotonic() + ORPHAN_WAIT_S
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if _alive(_current_holder(path, wait_s=0.2).get("pid")) or time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
 def acquire(job_root: Path, job_id: str | None = None) -> JobLock:
     """Hold the job's lock, or raise JobError naming who holds it."""
     path = job_root / LOCK_NAME
     inherited = _inherited(path)
     if inherited is not None:
         fcntl.flock(inherited, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the same open file: already ours
+        _stop_with_executor(path)
         return JobLock(path, os.dup(inherited), owned=False)
     if _held_by_my_executor(path):
         return JobLock(path, None, owned=False)
@@ -176,9 +211,7 @@ def acquire(job_root: Path, job_id: str | None = None) -> JobLock:
             writable = False
         except OSError:
             return JobLock(path, None, owned=False)  # a read-only job nobody can have locked
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    if not _lock_waiting_for_orphans(fd, path):
         os.close(fd)
         info = _current_holder(path)
         pid = info.get("pid")
