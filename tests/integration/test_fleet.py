@@ -26,7 +26,7 @@ from tests.conftest import REPO_ROOT, make_media, stage_env
 
 pytestmark = pytest.mark.integration
 
-SKIP = "pre-ner,post-ner,pyannote-vad,diarization,speakers,lyrics-detection,translation,second-pass-translation"
+SKIP = "shots,pre-ner,post-ner,pyannote-vad,diarization,speakers,lyrics-detection,translation,second-pass-translation"
 SPEECH = [
     "The queue hands every stage to a worker, and the worker runs it exactly as the runner would.",
     ("A long time ago, in a quiet village by the sea, an old sailor told stories to anyone who would listen. "
