@@ -45,7 +45,11 @@ done
 step "build the CPU image set (make images PROFILE=cpu)"
 make images PROFILE=cpu
 docker images --format '{{.Repository}}:{{.Tag}}  {{.Size}}' | grep '^whisperx-pipeline/' | sort
-python3 -m bench.images --smoke | grep -q "cpu profile: " || fail "bench.images --smoke did not report the image sizes"
+# whole outputs go to files before grep reads them: grep -q stops at its first match, and under
+# pipefail the writer's broken pipe (SIGPIPE or BrokenPipeError) fails the step
+python3 -m bench.images --smoke > "$(dirname "$JOBS_DIR")/bench-images.txt"
+cat "$(dirname "$JOBS_DIR")/bench-images.txt"
+grep -q "cpu profile: " "$(dirname "$JOBS_DIR")/bench-images.txt" || fail "bench.images --smoke did not report the image sizes"
 
 VIDEO=${CI_VIDEO:-}
 if [ -z "$VIDEO" ]; then
@@ -67,8 +71,8 @@ JOB=$(ls -d "$JOBS_DIR"/jfk-ci-* | head -1)
 SRT=$(ls "$JOB"/subtitles/*.srt | head -1)
 grep -q "fellow Americans" "$SRT" || { cat "$SRT" >&2; fail "the SRT lacks 'fellow Americans'"; }
 MUXED=$(ls "$JOB"/mux/*.subtitled.mp4 | head -1)
-ffprobe -v error -select_streams s -show_entries stream=codec_name -of csv=p=0 "$MUXED" | grep -qx mov_text \
-  || fail "$MUXED has no mov_text subtitle stream"
+SUBTITLE_CODECS=$(ffprobe -v error -select_streams s -show_entries stream=codec_name -of csv=p=0 "$MUXED")
+grep -qx mov_text <<<"$SUBTITLE_CODECS" || fail "$MUXED has no mov_text subtitle stream (found: $SUBTITLE_CODECS)"
 echo "SRT: $SRT"; echo "muxed: $MUXED (mov_text)"
 
 step "container tests (make test-containers: images, FFmpeg formats, make run, make stage)"
