@@ -1,6 +1,9 @@
 """ffmpeg and ffprobe, run the one way every stage runs them: argv lists
-(never a shell), no stdin, progress from ``-progress pipe:1`` through the
-hook, and a one-line StageFailed carrying ffmpeg's last error line."""
+(never a shell), no stdin, and a one-line StageFailed carrying ffmpeg's last
+error line. Two shapes: :func:`run_ffmpeg` writes files and reports progress
+from ``-progress pipe:1`` through the hook; :func:`ffmpeg_stdout` hands the
+caller ffmpeg's standard output to read as it comes (raw samples, filter
+marks), and :func:`ffmpeg_output` all of it at once."""
 
 from __future__ import annotations
 
@@ -8,9 +11,11 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from shared.errors import StageFailed
 from shared.progress import ProgressHook, no_progress
@@ -85,6 +90,49 @@ def run_ffmpeg(args: list[str], duration_s: float | None, hook: ProgressHook = n
             raise StageFailed(f"{what} failed: {last}", hint)
     if total and done < total:
         hook(step, total, total)
+
+
+def ffmpeg_command(args: list[str]) -> list[str]:
+    """The full argv of a quiet ffmpeg run of ``args``: no stdin, no banner, errors only, no stats."""
+    return [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", *args]
+
+
+@contextmanager
+def ffmpeg_stdout(args: list[str], what: str, hint: str, text: bool = False) -> Iterator[IO[Any]]:
+    """ffmpeg's standard output as a stream (bytes, or lines of text with ``text``), read in the block.
+
+    When the block ends, ffmpeg is waited for and a non-zero exit raises StageFailed
+    ``"<what> failed: <ffmpeg's last error line>"`` with ``hint`` (what the block left
+    unread is read first); when the block raises, ffmpeg is killed, never left writing.
+    Its standard error goes to a temporary file, so a chatty ffmpeg cannot fill a pipe
+    nobody reads and stall.
+    """
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            proc = subprocess.Popen(ffmpeg_command(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+                                    text=text, errors="replace" if text else None)
+        except FileNotFoundError:
+            raise StageFailed("ffmpeg is not installed or not on PATH", MISSING_HINT) from None
+        assert proc.stdout is not None
+        try:
+            yield proc.stdout
+            proc.stdout.read()  # the rest, unread by the block: ffmpeg must not block on a full pipe
+            returncode = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        if returncode != 0:
+            stderr.seek(0)
+            last = _last_line(stderr.read().decode("utf-8", "replace")) or f"exit status {returncode}"
+            raise StageFailed(f"{what} failed: {last}", hint)
+
+
+def ffmpeg_output(args: list[str], what: str, hint: str) -> bytes:
+    """All of ffmpeg's standard output (for short outputs: a ``-t``-bounded decode); failures as in ffmpeg_stdout."""
+    with ffmpeg_stdout(args, what, hint) as out:
+        return out.read()
 
 
 def ffprobe(path: Path, *show: str, timeout_s: float = 300) -> tuple[int, dict[str, Any], str]:

@@ -7,19 +7,20 @@ The model is loaded once, on first use, offline; audio is decoded by ffmpeg
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from host.service.media import MediaError
-from shared.ffmpeg import FFMPEG
+from shared.errors import StageFailed
+from shared.ffmpeg import ffmpeg_output
 from shared.languages import language_name
 
 __all__ = ["Detected", "LanguageDetector"]
 
 WINDOW_S = 30  # what Whisper reads to tell the language
+DECODING = "ffmpeg decoding the first 30 s"
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,13 @@ class LanguageDetector:
         if raw_pcm:
             data = path.read_bytes()[: WINDOW_S * 16000 * 2]
         else:
-            proc = subprocess.run([FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(path.absolute()),
-                                   "-t", str(WINDOW_S), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", "-"],
-                                  stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
-            if proc.returncode != 0:
-                last = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-                raise MediaError(415, f"ffmpeg cannot decode the file ({last[0][:200]}); send a video or audio file")
-            data = wav_samples(proc.stdout)
+            try:
+                wav = ffmpeg_output(["-i", str(path.absolute()), "-t", str(WINDOW_S), "-vn", "-ac", "1", "-ar", "16000",
+                                     "-c:a", "pcm_s16le", "-f", "wav", "-"], DECODING, "")
+            except StageFailed as err:
+                reason = err.message.removeprefix(f"{DECODING} failed: ")[:200]
+                raise MediaError(415, f"ffmpeg cannot decode the file ({reason}); send a video or audio file") from None
+            data = wav_samples(wav)
         if len(data) < 16000 * 2 // 10:
             raise MediaError(400, "less than 0.1 s of audio: nothing to detect a language from")
         audio = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0

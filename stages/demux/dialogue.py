@@ -22,15 +22,14 @@ held chord or a hiss does not. The centre carries speech when at least
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from shared.errors import InputError, StageFailed
-from shared.ffmpeg import FFMPEG
+from shared.errors import InputError
+from shared.ffmpeg import ffmpeg_stdout
 from stages.demux.decode import CENTRE, downmix_filter, layout_channels
 
 ANALYSED_S = 1200.0  # the first 20 minutes decide
@@ -79,21 +78,13 @@ def centre_analysis_args(media: Path, stream_index: int, channel: int, analysed_
 def centre_levels_db(media: Path, stream_index: int, channel: int, analysed_s: float = ANALYSED_S) -> np.ndarray:
     """10 ms frame levels (dBFS) of one channel's speech band, streamed from ffmpeg."""
     frame = int(FRAME_S * RATE_HZ)
-    cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", *centre_analysis_args(media, stream_index, channel, analysed_s)]
     levels: list[np.ndarray] = []
-    try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except FileNotFoundError:
-        raise StageFailed("ffmpeg is not installed or not on PATH", "install ffmpeg") from None
-    assert proc.stdout is not None
-    while chunk := proc.stdout.read(frame * 2 * 1000):
-        samples = np.frombuffer(chunk[:len(chunk) // (2 * frame) * 2 * frame], dtype="<i2").astype(np.float32) / 32768
-        rms = np.sqrt(np.mean(samples.reshape(-1, frame) ** 2, axis=1))
-        levels.append(20 * np.log10(np.maximum(rms, 1e-6)))
-    _, err = proc.communicate()
-    if proc.returncode != 0:
-        raise StageFailed(f"ffmpeg could not read the centre channel of stream #{stream_index}: "
-                          f"{err.decode(errors='replace').strip().splitlines()[-1:]}", "check the input file")
+    with ffmpeg_stdout(centre_analysis_args(media, stream_index, channel, analysed_s),
+                       f"ffmpeg reading the centre channel of stream #{stream_index}", "check the input file") as out:
+        while chunk := out.read(frame * 2 * 1000):
+            samples = np.frombuffer(chunk[:len(chunk) // (2 * frame) * 2 * frame], dtype="<i2").astype(np.float32) / 32768
+            rms = np.sqrt(np.mean(samples.reshape(-1, frame) ** 2, axis=1))
+            levels.append(20 * np.log10(np.maximum(rms, 1e-6)))
     return np.concatenate(levels) if levels else np.zeros(0, np.float32)
 
 

@@ -18,14 +18,11 @@ pure, so tests feed it recorded output.
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.errors import StageFailed
-from shared.ffmpeg import FFMPEG, MISSING_HINT
+from shared.ffmpeg import ffmpeg_stdout
 from shared.progress import ProgressHook, no_progress
 from stages.shots.video import VideoStream
 
@@ -41,9 +38,10 @@ class Detection:
 
 
 def detect_args(media: Path, stream: VideoStream, threshold_percent: float) -> list[str]:
-    """ffmpeg's arguments: decode only the chosen video stream, score every frame, print the marks."""
+    """ffmpeg's arguments (after the quiet ones: shared.ffmpeg.ffmpeg_command): decode only the
+    chosen video stream, score every frame, print the marks."""
     graph = f"scdet=threshold={threshold_percent:g}:sc_pass=0,metadata=mode=print:file=-"
-    return ["-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-i", str(media.absolute()),
+    return ["-i", str(media.absolute()),
             "-map", f"0:v:{stream.position}", "-an", "-sn", "-dn", "-vf", graph, "-f", "null", "-"]
 
 
@@ -87,28 +85,11 @@ def parse_metadata(lines: Iterable[str], stream: VideoStream, hook: ProgressHook
 def detect(media: Path, stream: VideoStream, threshold_percent: float, duration_s: float | None,
            hook: ProgressHook = no_progress) -> Detection:
     """Run ffmpeg over the stream; StageFailed with ffmpeg's last error line when it fails."""
-    cmd = [FFMPEG, *detect_args(media, stream, threshold_percent)]
-    with tempfile.TemporaryFile() as stderr:
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                                    errors="replace")
-        except FileNotFoundError:
-            raise StageFailed("ffmpeg is not installed or not on PATH", MISSING_HINT) from None
-        try:
-            assert proc.stdout is not None
-            found = parse_metadata(proc.stdout, stream, hook, duration_s)
-            returncode = proc.wait()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        if returncode != 0:
-            stderr.seek(0)
-            lines = [x.strip() for x in stderr.read().decode("utf-8", "replace").splitlines() if x.strip()]
-            last = lines[-1] if lines else f"exit status {returncode}"
-            raise StageFailed(f"ffmpeg scene detection on video stream #{stream.index} ({stream.codec}) failed: {last}",
-                              "check that this ffmpeg decodes the video codec (the images' ffmpeg: "
-                              "docker/ffmpeg/configure-minimal.sh), or SKIP_STAGES=shots")
+    with ffmpeg_stdout(detect_args(media, stream, threshold_percent),
+                       f"ffmpeg scene detection on video stream #{stream.index} ({stream.codec})",
+                       "check that this ffmpeg decodes the video codec (the images' ffmpeg: "
+                       "docker/ffmpeg/configure-minimal.sh), or SKIP_STAGES=shots", text=True) as marks:
+        found = parse_metadata(marks, stream, hook, duration_s)
     if duration_s:
         hook("detecting", duration_s, duration_s)
     return found

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.ffmpeg import ffmpeg_command
 from shared.graph import AUDIO_FORMAT
 from stages.demux.decode import decode_args, downmix_filter
 from stages.demux.dialogue import centre_analysis_args, centre_index
@@ -96,8 +97,8 @@ def test_demux_probes_and_decodes_the_audio(cpu_images, media, name):
         assert pan, "a 5.1 layout gets the centre-weighted downmix"
     centre = centre_index(audio.get("channel_layout", ""), audio["channels"])
     if centre is not None:  # AUDIO_DIALOGUE=auto reads the centre channel's speech band as raw PCM first
-        analysed = in_image(cpu_images["demux"], media, "ffmpeg -nostdin -loglevel error "
-                            f"{shlex.join(centre_analysis_args(Path(f'/in/{name}'), audio['index'], centre))} | wc -c")
+        analysed = in_image(cpu_images["demux"], media,
+                            f"{shlex.join(ffmpeg_command(centre_analysis_args(Path(f'/in/{name}'), audio['index'], centre)))} | wc -c")
         assert analysed.returncode == 0 and int(analysed.stdout) == 2 * 8000 * 2, analysed.stdout + analysed.stderr
 
 
@@ -131,7 +132,7 @@ def test_shots_finds_the_cuts_at_their_frames(cpu_images, tmp_path, name):
     assert probe.returncode == 0, probe.stderr
     stream = choose(video_streams(json.loads(probe.stdout)["streams"]), "auto")
     assert stream is not None
-    found = in_image(cpu_images["shots"], tmp_path, shlex.join(["ffmpeg", *detect_args(Path(f"/in/{name}"), stream, 10.0)]))
+    found = in_image(cpu_images["shots"], tmp_path, shlex.join(ffmpeg_command(detect_args(Path(f"/in/{name}"), stream, 10.0))))
     assert found.returncode == 0, found.stderr
     assert parse_metadata(found.stdout.splitlines(), stream).cut_frames == cut_frames()
 

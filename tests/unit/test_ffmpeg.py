@@ -1,5 +1,6 @@
 """shared.ffmpeg: progress parsing and one-line failures."""
 
+import os
 import stat
 from pathlib import Path
 
@@ -42,3 +43,32 @@ def test_ffmpeg_missing_is_one_line(monkeypatch):
     monkeypatch.setattr(ffmpeg, "FFMPEG", "/nonexistent/ffmpeg")
     with pytest.raises(StageFailed, match="not installed"):
         ffmpeg.run_ffmpeg(["-version"], None)
+
+
+def test_ffmpeg_output_is_the_whole_standard_output():
+    wav = ffmpeg.ffmpeg_output(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.5:sample_rate=16000",
+                                "-c:a", "pcm_s16le", "-f", "wav", "-"], "decoding", "")
+    assert wav[:4] == b"RIFF" and len(wav) >= 16000 * 2 // 2
+
+
+def test_a_stream_failing_after_its_output_raises_its_last_error_line(tmp_path, monkeypatch):
+    fake_ffmpeg(tmp_path, monkeypatch, "echo 'frame:1 pts_time:0.04'\necho 'first' >&2\necho 'Invalid data found' >&2\nexit 1\n")
+    with pytest.raises(StageFailed) as err, ffmpeg.ffmpeg_stdout([], "scene detection", "try SKIP_STAGES=shots", text=True) as out:
+        assert out.readline().startswith("frame:1")
+    assert err.value.message == "scene detection failed: Invalid data found" and err.value.hint == "try SKIP_STAGES=shots"
+
+
+def test_what_the_block_leaves_unread_never_stalls_ffmpeg(tmp_path, monkeypatch):
+    fake_ffmpeg(tmp_path, monkeypatch, "head -c 2000000 /dev/zero\nexit 0\n")  # far more than a pipe holds
+    with ffmpeg.ffmpeg_stdout([], "reading", "") as out:
+        assert out.read(10) == b"\0" * 10
+
+
+def test_a_block_that_raises_kills_ffmpeg(tmp_path, monkeypatch):
+    pid_file = tmp_path / "pid"
+    fake_ffmpeg(tmp_path, monkeypatch, f"echo $$ > {pid_file}\nexec yes\n")
+    with pytest.raises(ValueError), ffmpeg.ffmpeg_stdout([], "reading", "") as out:
+        out.read(100)
+        raise ValueError("the caller gave up")
+    with pytest.raises(ProcessLookupError):  # killed and reaped: no such process
+        os.kill(int(pid_file.read_text()), 0)
