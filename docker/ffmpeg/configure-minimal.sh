@@ -21,6 +21,8 @@ audio_decoders='aac,aac_fixed,aac_latm,ac3,ac3_fixed,eac3,dca,truehd,mlp,mp1*,mp
 # Video decoders of film, TV and web video that FFmpeg has natively (for shot changes).
 video_decoders='h264,hevc,mpeg1video,mpeg2video,mpeg4,msmpeg4v1,msmpeg4v2,msmpeg4v3,h263,h263p,vc1,wmv1,wmv2,wmv3,vp8,vp9,theora,prores,dnxhd,mjpeg,rawvideo,ffv1,dvvideo'
 # Text subtitles: read what the subtitles stage writes and what containers carry.
+# Muxers go by their component names: raw 16-bit PCM (-f s16le) is pcm_s16le; an unknown
+# name is ignored by configure without a word (demux's image build checks it is there).
 text_subtitle_codecs='subrip,srt,ass,ssa,webvtt,movtext,text'
 
 ./configure \
@@ -31,7 +33,7 @@ text_subtitle_codecs='subrip,srt,ass,ssa,webvtt,movtext,text'
     --disable-hwaccels --disable-devices --disable-indevs --disable-outdevs \
     --disable-decoders --enable-decoder="$audio_decoders,$video_decoders,$text_subtitle_codecs" \
     --disable-encoders --enable-encoder="pcm_s16le,wrapped_avframe,$text_subtitle_codecs" \
-    --disable-muxers --enable-muxer='mp4,mov,ipod,matroska,matroska_audio,webm,wav,s16le,srt,ass,webvtt,null' \
+    --disable-muxers --enable-muxer='mp4,mov,ipod,matroska,matroska_audio,webm,wav,pcm_s16le,srt,ass,webvtt,null' \
     --disable-filters --enable-filter='abuffer,abuffersink,aformat,anull,aresample,atrim,pan,buffer,buffersink,format,null,trim,scdet,metadata' \
     --disable-protocols --enable-protocol='file,pipe' \
     --enable-demuxers --enable-parsers --enable-bsfs
