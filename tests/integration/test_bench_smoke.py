@@ -20,6 +20,7 @@ SMOKES = {
     "eval_speakers": (["bench.eval_speakers", "--smoke"], "turns right"),
     "scale": (["bench.scale", "--smoke"], "ratio queue-2/native-2"),
     "eval_film": (["bench.eval_film", "--smoke"], "hallucinated words"),
+    "enhance": (["bench.enhance", "--smoke"], "enhancer time per minute of audio"),
     "reading_speed": (["bench.reading_speed", "--smoke"], "cues over the reading-speed cap"),
 }
 
