@@ -62,9 +62,12 @@ STAGE_IMAGES: dict[str, StageImage] = {
         "ffmpeg/ffprobe (from the base image): 16 kHz mono PCM and media info.",
         # grep reads to the end (no -q): an early exit would SIGPIPE ffmpeg and fail the pipefail shell
         checks=("ffprobe -hide_banner -version > /dev/null",
-                "ffmpeg -hide_banner -muxers 2> /dev/null | grep ' s16le ' > /dev/null"),
+                "ffmpeg -hide_banner -muxers 2> /dev/null | grep ' s16le ' > /dev/null",
+                "ffmpeg -hide_banner -filters 2> /dev/null | grep ' highpass ' > /dev/null",
+                "ffmpeg -hide_banner -filters 2> /dev/null | grep ' lowpass ' > /dev/null"),
         notes=("No libraries beyond the base: the image is the base plus the stage's code. The centre",
-               "channel's analysis (AUDIO_DIALOGUE=auto on 5.1) pipes raw PCM: the s16le muxer is checked."),
+               "channel's analysis (AUDIO_DIALOGUE=auto on 5.1) band-limits it (highpass, lowpass) and",
+               "pipes raw PCM (s16le): those filters and that muxer are checked."),
     ),
     "shots": StageImage(
         "ffmpeg's scdet filter (from the base image): hard cuts at their exact frames.",

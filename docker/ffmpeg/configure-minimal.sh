@@ -1,6 +1,7 @@
 #!/bin/sh
 # Configure an FFmpeg source tree for what the pipeline does with it, nothing more:
-#   demux  probe any common film/TV container and decode its audio to 16 kHz mono WAV
+#   demux  probe any common film/TV container and decode its audio to 16 kHz mono WAV;
+#          measure a 5.1 centre channel's speech band (pan, highpass, lowpass to raw s16le)
 #   mux    copy every stream into MP4/MOV/MKV/MKA/WebM and add text subtitle tracks
 #   shots  decode the video (FFmpeg's own decoders of film/TV codecs) and score every
 #          frame for hard cuts (scdet, printed by the metadata filter)
@@ -34,6 +35,6 @@ text_subtitle_codecs='subrip,srt,ass,ssa,webvtt,movtext,text'
     --disable-decoders --enable-decoder="$audio_decoders,$video_decoders,$text_subtitle_codecs" \
     --disable-encoders --enable-encoder="pcm_s16le,wrapped_avframe,$text_subtitle_codecs" \
     --disable-muxers --enable-muxer='mp4,mov,ipod,matroska,matroska_audio,webm,wav,pcm_s16le,srt,ass,webvtt,null' \
-    --disable-filters --enable-filter='abuffer,abuffersink,aformat,anull,aresample,atrim,pan,buffer,buffersink,format,null,trim,scdet,metadata' \
+    --disable-filters --enable-filter='abuffer,abuffersink,aformat,anull,aresample,atrim,pan,highpass,lowpass,buffer,buffersink,format,null,trim,scdet,metadata' \
     --disable-protocols --enable-protocol='file,pipe' \
     --enable-demuxers --enable-parsers --enable-bsfs
