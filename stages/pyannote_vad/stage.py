@@ -21,8 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shared import graph, schema
-from shared import segmentation
+from shared import graph, schema, segmentation
 from shared.audio import SAMPLE_RATE_HZ, read_all
 from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
