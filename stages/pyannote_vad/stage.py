@@ -6,7 +6,7 @@ as pyannote.audio's ``SpeakerDiarization`` slides it: its raw scores per
 window go to ``segmentation.npz`` (shared/segmentation.py), which diarization
 reads instead of running the model again. The speech regions come from the
 same scores, the way pyannote's ``VoiceActivityDetection`` makes them: the
-loudest local speaker per frame, windows overlap-added (Hamming-weighted),
+most active local speaker per frame, windows overlap-added (Hamming-weighted),
 thresholded. With ``combine=intersect`` only the speech inside silero's
 regions (each widened by ``context_s``, neighbours joined) is kept; with
 ``pyannote`` all of it. Segmentation-3.0 (a powerset model) needs no
