@@ -134,7 +134,8 @@ def refine(audio: Path, speech: schema.SpeechRegions, options: PyannoteVadOption
     spans = windows(speech.regions, options.context_s, duration_s)
     resolved: ResolvedModel = resolve_pyannote_segmentation(options.model)
     t0 = time.perf_counter()
-    if not spans:  # nothing to refine and nothing for diarization to reuse (it does not run on no speech)
+    if not samples.size or (not spans and options.combine != "pyannote"):
+        # nothing to refine, and nothing for diarization to reuse: it does not run without speech regions
         scores = segmentation.SegmentationScores(np.zeros((0, 0, 0), dtype=np.float32), 0.0, 0.0, 0.0, step,
                                         resolved.identity(), len(samples), SAMPLE_RATE_HZ, {"device": device})
         found: list[tuple[float, float]] = []

@@ -113,3 +113,12 @@ def test_intersect_keeps_pyannote_speech_inside_the_silero_windows_only(tmp_path
         PyannoteVadOptions(context_s=0.5, combine="pyannote"), lambda *a: None)
     everywhere = schema.load(paths["refined_speech"], SpeechRegions)
     assert everywhere.speech_duration_s > inside.speech_duration_s + 10
+
+
+def test_combine_pyannote_finds_speech_where_silero_found_none(tmp_path, eval_data):
+    schema.write(tmp_path / "speech.json", SpeechRegions((), 30.0, {"stage": "silero-vad"}))
+    report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
+                 {"refined_speech": tmp_path / "refined.json", "segmentation_scores": tmp_path / "segmentation.npz"},
+                 PyannoteVadOptions(combine="pyannote"), lambda *a: None)
+    assert abs(schema.load(tmp_path / "refined.json", SpeechRegions).speech_duration_s - reference_speech(eval_data)) < 1.5
+    assert report.metrics["windows"] == 0 and segmentation.load(tmp_path / "segmentation.npz").chunks == 9  # 10 s windows every 2.5 s over 30 s
