@@ -12,6 +12,12 @@ three things passed in through its constructor, its public extension points:
   loads one, but only VBx clustering uses it, and VBx needs a PLDA trained
   for its own embedding; the embedded pipeline clusters agglomeratively
   (centroid linkage on cosine distance) instead.
+
+Its class is a ``SpeakerDiarization`` whose ``get_segmentations`` (the
+pipeline's first step, the segmentation model slid over the whole file)
+returns scores it is given, when it is given some: pyannote-vad's, made by the
+same model at the same step (shared/segmentation.py); else it runs the model
+as pyannote does.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from shared.devices import torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.models import PYANNOTE_SEGMENTATION, ResolvedModel, resolve_pyannote_segmentation
 from shared.options.diarization import DiarizationOptions
+from shared.segmentation import SegmentationScores
 from shared.speakers import Turn
 from stages.diarization.models import CAMPPLUS, resolve_diarization_pipeline, resolve_speaker_embedding
 
@@ -103,16 +110,35 @@ def _no_plda_class():
     return NoPLDA
 
 
+def _given_segmentation_class():
+    from pyannote.audio.pipelines import SpeakerDiarization
+
+    class GivenSegmentationDiarization(SpeakerDiarization):
+        """pyannote's SpeakerDiarization that takes its segmentation scores when given them
+        (``given_segmentations``, a SlidingWindowFeature made as ``get_segmentations`` makes it)."""
+
+        given_segmentations = None
+
+        def get_segmentations(self, file, hook=None):
+            given = self.given_segmentations
+            if given is None:
+                return super().get_segmentations(file, hook=hook)
+            if hook is not None:
+                hook("segmentation", None, completed=len(given.data), total=len(given.data))
+            return given
+
+    return GivenSegmentationDiarization
+
+
 def build_embedded(choice: PipelineChoice, options: DiarizationOptions):
     """pyannote.audio SpeakerDiarization from the embedded parts (see the module docstring)."""
     from pyannote.audio import Model
-    from pyannote.audio.pipelines import SpeakerDiarization
 
     from stages.diarization.embedding import CamPlusPlusEmbedding
 
     segmentation = Model.from_pretrained(choice.segmentation.path)
     embedding = CamPlusPlusEmbedding(choice.embedding.path, max_frames=int(round(options.embedding_max_s * 100)))  # 10 ms fbank frames
-    pipeline = SpeakerDiarization(
+    pipeline = _given_segmentation_class()(
         segmentation=segmentation, embedding=embedding, plda=_no_plda_class()(),
         clustering="AgglomerativeClustering", segmentation_step=options.segmentation_step,
         embedding_batch_size=options.embedding_batch_size, segmentation_batch_size=32,
@@ -154,9 +180,33 @@ def _turns(annotation) -> list[Turn]:
     return [Turn(float(seg.start), float(seg.end), str(label)) for seg, _, label in annotation.itertracks(yield_label=True)]
 
 
+def reuse_reason(choice: PipelineChoice, options: DiarizationOptions, scores: SegmentationScores | None,
+                 audio_samples: int) -> str:
+    """Why ``scores`` (pyannote-vad's) cannot stand in for the pipeline's own segmentation; "" when they can."""
+    if scores is None:
+        return "no segmentation scores (pyannote-vad did not run)"
+    if choice.kind != "embedded":
+        return f"the cached pipeline {choice.pipeline.name} segments with its own model"
+    if not scores.chunks:
+        return "pyannote-vad made no segmentation scores (it found no speech regions to refine)"
+    return scores.mismatch(choice.segmentation.identity(), options.segmentation_step, audio_samples, SAMPLE_RATE_HZ)
+
+
+def given_segmentations(scores: SegmentationScores):
+    """The scores as the SlidingWindowFeature ``get_segmentations`` returns."""
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    return SlidingWindowFeature(scores.scores, SlidingWindow(start=scores.chunk_start_s, duration=scores.chunk_duration_s,
+                                                             step=scores.chunk_step_s))
+
+
 def diarize(pipeline, waveform, bounds: dict[str, int],
-            progress: Callable[[str, float, float | None], None] | None = None) -> tuple[list[Turn], list[Turn] | None]:
-    """(turns, exclusive turns or None when the pipeline gives no exclusive view)."""
+            progress: Callable[[str, float, float | None], None] | None = None,
+            scores: SegmentationScores | None = None) -> tuple[list[Turn], list[Turn] | None]:
+    """(turns, exclusive turns or None when the pipeline gives no exclusive view). With
+    ``scores`` (checked by :func:`reuse_reason`) the pipeline does not run its segmentation model."""
+    if scores is not None:
+        pipeline.given_segmentations = given_segmentations(scores)
 
     def hook(step_name, step_artifact, file=None, total=None, completed=None):
         if progress is not None and completed is not None:

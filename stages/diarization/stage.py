@@ -1,7 +1,10 @@
 """Speaker diarization: who speaks when.
 
 Reads the audio and the speech regions (pyannote-vad's when that stage ran,
-else silero's); writes ``speakers.json`` (turns, speakers, overlap regions,
+else silero's), and pyannote-vad's segmentation scores when it ran: made by the
+pipeline's own segmentation model at its step, they replace the pipeline's
+first step (the model is not run again); otherwise the pipeline segments the
+file itself and the producer and metrics say why. Writes ``speakers.json`` (turns, speakers, overlap regions,
 the exclusive view), ``speakers.rttm`` and ``exclusive.rttm``. Labels are
 ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance. With
 ``mask_with_vad`` the turns are cut to the speech regions; with no speech
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import audio, schema
+from shared import segmentation as segmentation_scores
 from shared.fsio import atomic_write_text
 from shared.log import get_logger
 from shared.options.diarization import DiarizationOptions
@@ -72,9 +76,17 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DiarizationO
         t0 = time.perf_counter()
         pipeline = pipelines.load(choice, options, device)
         waveform = read_audio(inputs["audio"])
+        scores = (segmentation_scores.load(inputs["segmentation_scores"])
+                  if inputs.get("segmentation_scores") is not None else None)
+        why_not = pipelines.reuse_reason(choice, options, scores, waveform.shape[1])
+        made["segmentation_from"] = metrics["segmentation_from"] = "diarization" if why_not else "pyannote-vad"
+        if why_not:
+            made["segmentation_not_reused"] = metrics["segmentation_not_reused"] = why_not
+            log.info("segmenting the audio here: pyannote-vad's scores are not reused: %s", why_not)
         t1 = time.perf_counter()
         turns, exclusive = pipelines.diarize(pipeline, waveform, bounds,
-                                             lambda step, done, total: hook(step, done, total))
+                                             lambda step, done, total: hook(step, done, total),
+                                             None if why_not else scores)
         t2 = time.perf_counter()
         duration_s = waveform.shape[1] / audio.SAMPLE_RATE_HZ
         metrics.update(load_s=round(t1 - t0, 3), inference_s=round(t2 - t1, 3),

@@ -128,3 +128,23 @@ def test_campplus_embedding_can_cap_the_frames_it_reads():
     assert torch.isfinite(b).all() and not torch.allclose(a, b)
     with pytest.raises(InputError, match="embedding_max_s"):
         pipelines.check_options(DiarizationOptions(embedding_max_s=-1))
+
+
+def test_pyannote_vad_scores_are_reused_only_by_the_embedded_pipeline_they_match(cache):
+    import numpy as np
+
+    from shared.segmentation import SegmentationScores
+
+    options = DiarizationOptions()
+    embedded = pipelines.choose(options)
+    made = SegmentationScores(np.zeros((9, 589, 3), dtype=np.float32), 0.0, 10.0, 2.5, options.segmentation_step,
+                              embedded.segmentation.identity(), 480000, 16000)
+    assert pipelines.reuse_reason(embedded, options, made, 480000) == ""
+    assert "pyannote-vad did not run" in pipelines.reuse_reason(embedded, options, None, 480000)
+    assert "diarization uses 0.1" in pipelines.reuse_reason(embedded, DiarizationOptions(segmentation_step=0.1), made, 480000)
+    empty = SegmentationScores(np.zeros((0, 0, 0), dtype=np.float32), 0.0, 0.0, 0.0, 0.25, made.model, 480000, 16000)
+    assert "no segmentation scores" in pipelines.reuse_reason(embedded, options, empty, 480000)
+    fake_snapshot(cache, "pyannote/speaker-diarization-community-1")
+    cached = pipelines.choose(options)
+    assert cached.kind == "cache"
+    assert "segments with its own model" in pipelines.reuse_reason(cached, options, made, 480000)

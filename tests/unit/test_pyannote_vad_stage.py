@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared import schema
+from shared import schema, segmentation
 from shared.errors import InputError, ModelNotFound
 from shared.models import resolve_pyannote_segmentation
 from shared.options.pyannote_vad import PyannoteVadOptions
@@ -26,7 +26,8 @@ def test_refines_silero_regions_on_sample_wav(tmp_path, eval_data, model):
     out = tmp_path / "out"
     out.mkdir()
     report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
-                 {"refined_speech": out / "speech.json"}, PyannoteVadOptions(model=model), lambda *a: None)
+                 {"refined_speech": out / "speech.json", "segmentation_scores": out / "segmentation.npz"},
+                 PyannoteVadOptions(model=model), lambda *a: None)
     refined = schema.load(out / "speech.json", SpeechRegions)
     assert refined.producer.stage == "pyannote-vad" and refined.producer.details["refines"] == "silero-vad"
     assert len(refined.regions) > 1  # silero's one long region is split at the pauses
@@ -38,9 +39,11 @@ def test_refines_silero_regions_on_sample_wav(tmp_path, eval_data, model):
 def test_no_speech_regions_means_no_model_work(tmp_path, eval_data):
     schema.write(tmp_path / "speech.json", SpeechRegions((), 30.0, {"stage": "silero-vad"}))
     report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
-                 {"refined_speech": tmp_path / "refined.json"}, PyannoteVadOptions(), lambda *a: None)
+                 {"refined_speech": tmp_path / "refined.json", "segmentation_scores": tmp_path / "segmentation.npz"},
+                 PyannoteVadOptions(), lambda *a: None)
     assert schema.load(tmp_path / "refined.json", SpeechRegions).regions == ()
     assert report.metrics["windows"] == 0 and report.notes
+    assert report.metrics["segmentation_chunks"] == 0 and segmentation.load(tmp_path / "segmentation.npz").chunks == 0
 
 
 def test_models_resolve_by_name_and_path(tmp_path):
@@ -59,3 +62,63 @@ def test_bad_options_fail_before_loading(tmp_path):
 
     with pytest.raises(InputError):
         check_options(PyannoteVadOptions(context_s=-1))
+    with pytest.raises(InputError, match="segmentation_step"):
+        check_options(PyannoteVadOptions(segmentation_step="0"))
+    with pytest.raises(InputError, match="auto or a number"):
+        check_options(PyannoteVadOptions(segmentation_step="half"))
+
+
+def test_scores_are_what_the_diarization_pipeline_would_compute(tmp_path, eval_data, monkeypatch):
+    """The published scores are pyannote's SpeakerDiarization.get_segmentations of the same
+    model at diarization's step (followed from DIARIZATION_SEGMENTATION_STEP), window for window."""
+    import numpy as np
+    import torch
+
+    from shared.audio import read_all
+    from shared.options.diarization import DiarizationOptions
+    from stages.diarization import pipeline as pipelines
+
+    monkeypatch.setenv("DIARIZATION_SEGMENTATION_STEP", "0.5")
+    schema.write(tmp_path / "speech.json", SpeechRegions((Region(6.584, 30.0),), 30.0, {"stage": "silero-vad"}))
+    report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
+                 {"refined_speech": tmp_path / "refined.json", "segmentation_scores": tmp_path / "segmentation.npz"},
+                 PyannoteVadOptions(), lambda *a: None)
+    scores = segmentation.load(tmp_path / "segmentation.npz")
+    assert scores.step == 0.5 and report.metrics["segmentation_step"] == 0.5
+    assert schema.load(tmp_path / "refined.json", SpeechRegions).producer.options["segmentation_step"] == 0.5
+    assert scores.model == model_identity(PyannoteVadOptions())
+    assert scores.audio_samples == 30 * 16000 and scores.sample_rate_hz == 16000
+
+    options = DiarizationOptions(model="embedded", segmentation_step=0.5)
+    choice = pipelines.choose(options)
+    assert pipelines.reuse_reason(choice, options, scores, scores.audio_samples) == ""
+    pipeline = pipelines.load(choice, options, "cpu")
+    waveform = torch.from_numpy(read_all(eval_data / "sample.wav")).unsqueeze(0)
+    own = pipeline.get_segmentations({"waveform": waveform, "sample_rate": 16000})
+    assert own.data.shape == scores.scores.shape and scores.chunks == 5  # 10 s windows every 5 s over 30 s
+    assert np.allclose(own.data, scores.scores, atol=1e-5)
+    window = own.sliding_window
+    assert (window.start, window.duration, window.step) == (scores.chunk_start_s, scores.chunk_duration_s, scores.chunk_step_s)
+
+
+def test_intersect_keeps_pyannote_speech_inside_the_silero_windows_only(tmp_path, eval_data):
+    silero = SpeechRegions((Region(12.0, 18.0),), 30.0, {"stage": "silero-vad"})
+    schema.write(tmp_path / "speech.json", silero)
+    paths = {"refined_speech": tmp_path / "refined.json", "segmentation_scores": tmp_path / "segmentation.npz"}
+    run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"}, paths,
+        PyannoteVadOptions(context_s=0.5), lambda *a: None)
+    inside = schema.load(paths["refined_speech"], SpeechRegions)
+    assert inside.regions and inside.regions[0].start_s >= 11.5 - 1e-6 and inside.regions[-1].end_s <= 18.5 + 1e-6
+    run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"}, paths,
+        PyannoteVadOptions(context_s=0.5, combine="pyannote"), lambda *a: None)
+    everywhere = schema.load(paths["refined_speech"], SpeechRegions)
+    assert everywhere.speech_duration_s > inside.speech_duration_s + 10
+
+
+def test_combine_pyannote_finds_speech_where_silero_found_none(tmp_path, eval_data):
+    schema.write(tmp_path / "speech.json", SpeechRegions((), 30.0, {"stage": "silero-vad"}))
+    report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
+                 {"refined_speech": tmp_path / "refined.json", "segmentation_scores": tmp_path / "segmentation.npz"},
+                 PyannoteVadOptions(combine="pyannote"), lambda *a: None)
+    assert abs(schema.load(tmp_path / "refined.json", SpeechRegions).speech_duration_s - reference_speech(eval_data)) < 1.5
+    assert report.metrics["windows"] == 0 and segmentation.load(tmp_path / "segmentation.npz").chunks == 9  # 10 s windows every 2.5 s over 30 s
