@@ -71,6 +71,7 @@ bench: $(VENV)/.installed ## benchmarks: ratios against baselines measured in th
 	$(PY) -m bench.asr_overhead
 	$(PY) -m bench.diarization_speed
 	$(PY) -m bench.scale
+	$(PY) -m bench.film_cost
 
 eval: $(VENV)/.installed ## accuracy on the eval recordings: names, speakers (DER), lyrics, film reels (docs/FILM.md), reading speed
 	$(PY) -m bench.eval_names

@@ -1,7 +1,6 @@
 """ASR overhead: our asr stage against bare faster-whisper, on the same real speech.
 
     python -m bench.asr_overhead [--rounds 2] [--speech-s 300]
-    python -m bench.asr_overhead --hour [--hour-s 3600]
 
 Default mode. One WAV of at least five minutes of real speech (the eval clips
 and flite sentences, see :mod:`bench.audio_fixtures`). The baseline is bare
@@ -16,13 +15,12 @@ ours, bare, ours for ``--rounds`` rounds; medians are compared. The target is
 asr/bare <= 1.10; (silero-vad + asr)/bare is printed beside it, since the bare
 run does its own VAD inside.
 
-``--hour``. The same speech looped to an hour and wrapped in an MP4 (tiny
-colour video, AAC audio), run through the whole runner; prints each stage's
-wall time and peak RSS from its lock and flags any stage over 2048 MB.
+Every stage's wall time and peak memory on a whole film is bench/film_cost.py
+(it replaced this module's ``--hour`` mode, which looped this speech to an hour).
 
 Benchmarks report, they don't gate: the exit status is 0 when the targets are
 missed (FAIL is printed), and non-zero only when something could not run.
-Results go to ``bench/results/asr_overhead.json`` (one key per mode).
+Results go to ``bench/results/asr_overhead.json`` (one key per mode: full, smoke).
 """
 
 from __future__ import annotations
@@ -46,9 +44,6 @@ RESULTS_DIR = REPO_ROOT / "bench" / "results"
 RESULT_JSON = RESULTS_DIR / "asr_overhead.json"
 WORK_DIR = RESULTS_DIR / "asr_overhead"
 TARGET_RATIO = 1.10
-STAGE_RSS_LIMIT_MB = 2048.0
-BYTES_PER_SAMPLE_IN_MEMORY = 4  # float32, as faster-whisper and the stages hold audio
-SAMPLE_RATE_HZ = 16000
 STAGE_ENV_PREFIXES = ("ASR_", "VAD_", "SILERO_", "SUBTITLE_", "MUX_", "DEMUX_")
 
 # The baseline: bare faster-whisper, nothing of this project imported.
@@ -115,15 +110,6 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: 
 
 def ratio_line(name: str, value: float | None, target: float = TARGET_RATIO) -> str:
     return f"{name}: ratio {fmt(value, 2)} (target <= {target:.2f}) {verdict(value, target)}"
-
-
-def stage_memory_flags(stages: Sequence[dict[str, Any]], limit_mb: float = STAGE_RSS_LIMIT_MB) -> list[str]:
-    """Names of the stages whose peak RSS is over ``limit_mb``."""
-    return [s["stage"] for s in stages if s.get("peak_rss_mb") is not None and s["peak_rss_mb"] > limit_mb]
-
-
-def audio_memory_mb(samples: int, bytes_per_sample: int = BYTES_PER_SAMPLE_IN_MEMORY) -> float:
-    return samples * bytes_per_sample / (1024 * 1024)
 
 
 # --- measuring a process -----------------------------------------------------------------------
@@ -362,110 +348,6 @@ def print_overhead(result: dict[str, Any]) -> None:
     say(ratio_line("asr_overhead", result["ratio_asr_over_bare"]))
 
 
-# --- the hour run ------------------------------------------------------------------------------
-
-
-def run_hour(args: argparse.Namespace) -> dict[str, Any]:
-    import soundfile
-
-    from bench.audio_fixtures import hour_video, media_duration_s, speech_wav
-    from shared import graph
-    from shared.job import Job
-    from shared.lock import read_lock
-
-    env = stage_env()
-    logs = WORK_DIR / "logs"
-    progress(f"making >= {args.speech_s:.0f} s of speech, looped to {args.hour_s:.0f} s in an MP4")
-    wav, wav_meta = speech_wav(args.speech_s, **({"flite_texts": ()} if args.no_flite else {}))
-    video = hour_video(wav, args.hour_s)
-    order = [s.name for s in graph.topological_order()]
-    available = []
-    for name in order:  # the runner stops at the first stage that is missing, so run up to it
-        if not stage_available(name):
-            break
-        available.append(name)
-    missing = [n for n in order if n not in available]
-    if not available:
-        raise SystemExit(f"error: no stage is available yet ({graph.stage(order[0]).module} is missing)")
-    jobs_dir = args.jobs_dir or WORK_DIR / "hour-jobs"
-    cmd = [sys.executable, "-m", "host.runner", str(video), "--jobs-dir", str(jobs_dir), "--force", "all"]
-    if missing:
-        cmd += ["--until", available[-1]]
-    log_path = logs / "hour-runner.log"
-    progress(f"running {' -> '.join(available)} on {video.name} (log {log_path}); this takes a while")
-    runner = run_measured(cmd, log_path, env)
-    log_text = Path(runner.log).read_text(errors="replace")
-    folder = next((line.split(":", 1)[1].strip() for line in log_text.splitlines()
-                   if line.startswith("job folder:")), None)
-    if folder is None:
-        raise SystemExit(f"error: the runner failed before creating the job; log {runner.log}:\n{log_text[-3000:]}")
-    job = Job.open(Path(folder).name, Path(folder).parent)
-    stopped = next((line.split("stopped at", 1)[1].split(";")[0].strip() for line in log_text.splitlines()
-                    if line.startswith("error: stopped at")), None)
-    stages = []
-    for name in order:
-        lock = read_lock(job.stage_dir(name)) if name in available else None
-        t = lock.timings if lock else {}
-        stages.append({"stage": name, "ran": lock is not None, "wall_s": t.get("wall_s"), "cpu_s": t.get("cpu_s"),
-                       "peak_rss_mb": t.get("peak_rss_mb"),
-                       "over_limit": (t.get("peak_rss_mb") or 0) > STAGE_RSS_LIMIT_MB})
-    audio_path = job.artifact_path("audio")
-    samples = soundfile.info(str(audio_path)).frames if audio_path.is_file() else int(args.hour_s * SAMPLE_RATE_HZ)
-    over = stage_memory_flags(stages)
-    measured = [s for s in stages if s["peak_rss_mb"] is not None]
-    worst = max(measured, key=lambda s: s["peak_rss_mb"]) if measured else None
-    result = {
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "input": {"video": str(video), "duration_s": round(media_duration_s(video), 3), "size_mb":
-                  round(video.stat().st_size / 2**20, 1), "looped_from": wav_meta,
-                  "made": f"{wav.name} looped with ffmpeg -stream_loop to {args.hour_s:.0f} s; H.264 160x90 1 fps "
-                          "black video, AAC 48 kHz mono audio, MP4"},
-        "audio_samples": samples,
-        "audio_in_memory_mb": round(audio_memory_mb(samples), 1),
-        "job": {"id": job.id, "folder": str(job.root)},
-        "runner": asdict(runner),
-        "stages": stages,
-        "stages_not_available": missing,
-        "runner_failed_at": stopped if runner.returncode != 0 else None,
-        "over_limit": over,
-        "max_stage": worst["stage"] if worst else None,
-        "max_peak_rss_mb": worst["peak_rss_mb"] if worst else None,
-        "limit_mb": STAGE_RSS_LIMIT_MB,
-    }
-    result["verdict"] = "n/a" if worst is None else ("FAIL" if over else "PASS")
-    if runner.returncode != 0:
-        result["runner_error"] = log_text[-2000:]
-    return result
-
-
-def print_hour(result: dict[str, Any]) -> None:
-    inp = result["input"]
-    say(f"asr_overhead --hour: {inp['duration_s'] / 60:.1f} min MP4 ({inp['size_mb']} MB): {inp['made']}")
-    say(f"  audio in memory: {result['audio_samples']} samples x {BYTES_PER_SAMPLE_IN_MEMORY} bytes = "
-        f"{result['audio_in_memory_mb']:.0f} MB (float32, 16 kHz mono)")
-    rows = []
-    for s in result["stages"]:
-        flag = "OVER 2 GB" if s["over_limit"] else ("" if s["ran"] else "not run")
-        rows.append([s["stage"], s["wall_s"], s["cpu_s"], s["peak_rss_mb"], flag])
-    say()
-    say(format_table(["stage", "wall s", "cpu s", "peak RSS MB", "flag"], rows))
-    say("(from each stage's lock: the larger of the stage process and its largest child, e.g. ffmpeg; "
-        "cpu s counts the stage process only)")
-    say(f"runner process: wall {result['runner']['wall_s']:.1f} s; largest single process in its tree "
-        f"(wait4, ffmpeg included) {result['runner']['peak_rss_mb']:.0f} MB")
-    if result["stages_not_available"]:
-        say(f"note: not available yet, not run: {', '.join(result['stages_not_available'])}")
-    if result["runner"]["returncode"] != 0:
-        say(f"FAIL: the runner stopped at {result['runner_failed_at'] or '?'} "
-            f"(exit status {result['runner']['returncode']}); log {result['runner']['log']}")
-    say()
-    worst = f"{fmt(result['max_peak_rss_mb'], 0)} MB ({result['max_stage']})" if result["max_stage"] else "-"
-    over = f"; over: {', '.join(result['over_limit'])}" if result["over_limit"] else ""
-    partial = " (partial: not every stage ran)" if not all(s["ran"] for s in result["stages"]) else ""
-    say(f"asr_overhead --hour: max stage peak RSS {worst} (target every stage < {result['limit_mb']:.0f} MB)"
-        f"{over} {result['verdict']}{partial}")
-
-
 # --- command line ------------------------------------------------------------------------------
 
 
@@ -494,17 +376,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flite", action="store_true", help="only the eval clips, no flite sentences")
     p.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up")
     p.add_argument("--jobs-dir", type=Path, default=None,
-                   help=f"jobs folder (default {WORK_DIR.relative_to(REPO_ROOT)}/jobs or .../hour-jobs)")
-    p.add_argument("--hour", action="store_true",
-                   help="instead: the whole runner on an hour-long MP4, memory per stage")
-    p.add_argument("--hour-s", type=float, default=3600.0, help="length of the --hour input (default 3600)")
+                   help=f"jobs folder (default {WORK_DIR.relative_to(REPO_ROOT)}/jobs)")
     p.add_argument("--smoke", action="store_true",
                    help="a few seconds of input, one round, no warm-up: proves the benchmark runs (make test), "
                         "its figures mean nothing")
     return p
 
 
-SMOKE = {"rounds": 1, "speech_s": 12.0, "no_warmup": True, "no_flite": True, "hour_s": 40.0}
+SMOKE = {"rounds": 1, "speech_s": 12.0, "no_warmup": True, "no_flite": True}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -516,16 +395,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: --rounds must be at least 1")
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     suffix = "-smoke" if args.smoke else ""
-    if args.hour:
-        result = run_hour(args)
-        save("hour" + suffix, result)
-        print_hour(result)
-        if result["runner"]["returncode"] != 0:
-            return 1  # the figures of a broken run are no measurement
-    else:
-        result = run_overhead(args)
-        save("overhead" + suffix, result)
-        print_overhead(result)
+    result = run_overhead(args)
+    save("overhead" + suffix, result)
+    print_overhead(result)
     say(f"results: {RESULT_JSON.relative_to(REPO_ROOT)}")
     return 0
 

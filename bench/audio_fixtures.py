@@ -6,9 +6,6 @@ Everything is 16 kHz mono. Inputs are cached under ``bench/results/cache``
 * :func:`speech_wav`: at least N seconds of speech, made by concatenating the
   English eval clips and a few flite sentences (two voices), with short
   silences between clips, repeated until long enough.
-* :func:`hour_video`: a WAV looped to a given length (ffmpeg ``-stream_loop``)
-  and wrapped in an MP4 with a tiny lavfi colour video track and AAC audio,
-  so that demux and mux do real work.
 """
 
 from __future__ import annotations
@@ -173,26 +170,6 @@ def speech_wav(target_speech_s: float = 300.0, cache: Path = CACHE_DIR, *, gap_s
     }
     meta_path.write_text(json.dumps(meta, indent=2))
     return out, meta
-
-
-def hour_video(speech: Path, duration_s: float = 3600.0, cache: Path = CACHE_DIR, *, size: str = "160x90",
-               fps: int = 1, audio_bitrate: str = "96k", audio_rate_hz: int = 48000) -> Path:
-    """``speech`` looped to ``duration_s`` as AAC (48 kHz, like a film, so demux resamples),
-    with a tiny black H.264 video track, in an MP4."""
-    key = _recipe_key([RECIPE_VERSION, speech.name, duration_s, size, fps, audio_bitrate, audio_rate_hz])
-    out = cache / f"hour-{int(duration_s)}s-{key}.mp4"
-    if out.is_file():
-        return out
-    tmp = out.with_name(out.stem + ".partial.mp4")
-    _run(["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-          "-f", "lavfi", "-i", f"color=c=black:s={size}:r={fps}",
-          "-stream_loop", "-1", "-i", str(speech),
-          "-t", f"{duration_s:.3f}", "-map", "0:v", "-map", "1:a",
-          "-c:v", "libx264", "-preset", "ultrafast", "-tune", "stillimage", "-pix_fmt", "yuv420p",
-          "-c:a", "aac", "-b:a", audio_bitrate, "-ac", "1", "-ar", str(audio_rate_hz),
-          "-metadata:s:a:0", "language=eng", "-movflags", "+faststart", str(tmp)])
-    tmp.replace(out)
-    return out
 
 
 def media_duration_s(path: Path) -> float:

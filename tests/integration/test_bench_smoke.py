@@ -13,7 +13,6 @@ from tests.conftest import REPO_ROOT
 
 SMOKES = {
     "asr_overhead": (["bench.asr_overhead", "--smoke"], "ratio asr/bare"),
-    "asr_overhead_hour": (["bench.asr_overhead", "--hour", "--smoke"], "max stage peak RSS"),
     "diarization_speed": (["bench.diarization_speed", "--smoke"], "RTF"),
     "eval_lyrics": (["bench.eval_lyrics", "--smoke"], "mean F1"),
     "eval_names": (["bench.eval_names", "--smoke"], "false corrections"),
@@ -21,6 +20,7 @@ SMOKES = {
     "scale": (["bench.scale", "--smoke"], "ratio queue-2/native-2"),
     "eval_film": (["bench.eval_film", "--smoke"], "hallucinated words"),
     "enhance": (["bench.enhance", "--smoke"], "enhancer time per minute of audio"),
+    "film_cost": (["bench.film_cost", "--smoke"], "film_cost: RTF"),
     "reading_speed": (["bench.reading_speed", "--smoke"], "cues over the reading-speed cap"),
 }
 
