@@ -26,4 +26,5 @@ class DiarizationOptions:
     embedding_batch_size: int = setting(32, "DIARIZATION_EMBEDDING_BATCH_SIZE", "speaker embeddings computed together")
     embedding_max_s: float = setting(5.0, "DIARIZATION_EMBEDDING_MAX_S", "embedded pipeline: at most this much of a speaker's speech in a window makes its embedding (0 = all; less is faster)")
     mask_with_vad: bool = setting(True, "DIARIZATION_MASK_WITH_VAD", "cut turns to the speech regions (pyannote-vad's when it ran, else silero's)")
+    cpu_threads: int = setting(1, "DIARIZATION_CPU_THREADS", "torch CPU threads (0 = one per core; 1 is cheaper on a shared CPU, docs/SPEAKERS.md)")
     device: str = setting("auto", "DIARIZATION_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))

@@ -23,4 +23,5 @@ class PyannoteVadOptions:
     context_s: float = setting(1.0, "PYANNOTE_VAD_CONTEXT_S", "intersect: pyannote speech this far around each silero region is kept too")
     min_duration_on_s: float = setting(0.0, "PYANNOTE_VAD_MIN_DURATION_ON_S", "shorter speech regions are dropped")
     min_duration_off_s: float = setting(0.0, "PYANNOTE_VAD_MIN_DURATION_OFF_S", "shorter silences inside speech are filled")
+    cpu_threads: int = setting(1, "PYANNOTE_VAD_CPU_THREADS", "torch CPU threads (0 = one per core; 1 is cheaper on a shared CPU, docs/SPEAKERS.md)")
     device: str = setting("auto", "PYANNOTE_VAD_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.audio import SAMPLE_RATE_HZ
-from shared.devices import torch_device
+from shared.devices import torch_cpu_threads, torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.models import PYANNOTE_SEGMENTATION, ResolvedModel, resolve_pyannote_segmentation
 from shared.options.diarization import DiarizationOptions
@@ -87,6 +87,8 @@ def check_options(options: DiarizationOptions) -> None:
         raise InputError("diarization: embedding_batch_size must be at least 1")
     if options.embedding_max_s < 0:
         raise InputError("diarization: embedding_max_s cannot be negative (0 means no limit)")
+    if options.cpu_threads < 0:
+        raise InputError("diarization: cpu_threads cannot be negative (0 means one per core)")
     if not 0.0 < options.clustering_threshold < 2.0:
         raise InputError("diarization: clustering_threshold is a cosine distance, above 0 and below 2")
 
@@ -171,6 +173,7 @@ def load(choice: PipelineChoice, options: DiarizationOptions, device: str):
     os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
     import torch
 
+    torch_cpu_threads(options.cpu_threads, device)
     pipeline = build_embedded(choice, options) if choice.kind == "embedded" else load_cached(choice, options)
     pipeline.to(torch.device(device))
     return pipeline

@@ -71,10 +71,13 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DiarizationO
         turns, exclusive = [], []
         notes.append("no speech regions: no speakers (the pipeline was not run)")
     else:
+        import torch
+
         device = pipelines.resolve_device(options.device)
         made["device"] = metrics["device"] = device
         t0 = time.perf_counter()
         pipeline = pipelines.load(choice, options, device)
+        metrics["cpu_threads"] = torch.get_num_threads()
         waveform = read_audio(inputs["audio"])
         scores = (segmentation_scores.load(inputs["segmentation_scores"])
                   if inputs.get("segmentation_scores") is not None else None)

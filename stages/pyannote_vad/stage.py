@@ -23,7 +23,7 @@ from typing import Any
 
 from shared import graph, schema, segmentation
 from shared.audio import SAMPLE_RATE_HZ, read_all
-from shared.devices import torch_device
+from shared.devices import torch_cpu_threads, torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.log import get_logger
 from shared.models import ResolvedModel, resolve_pyannote_segmentation
@@ -65,6 +65,8 @@ def check_options(options: PyannoteVadOptions) -> None:
         problems.append("context_s cannot be negative")
     if options.min_duration_on_s < 0 or options.min_duration_off_s < 0:
         problems.append("min_duration_on_s and min_duration_off_s cannot be negative")
+    if options.cpu_threads < 0:
+        problems.append("cpu_threads cannot be negative (0 means one per core)")
     if problems:
         raise InputError("pyannote-vad: " + "; ".join(problems))
     step_of(options)
@@ -129,6 +131,7 @@ def refine(audio: Path, speech: schema.SpeechRegions, options: PyannoteVadOption
     check_options(options)
     step = step_of(options)
     device = resolve_device(options.device)
+    threads = torch_cpu_threads(options.cpu_threads, device)
     samples = read_all(audio)
     duration_s = len(samples) / SAMPLE_RATE_HZ
     spans = windows(speech.regions, options.context_s, duration_s)
@@ -159,7 +162,7 @@ def refine(audio: Path, speech: schema.SpeechRegions, options: PyannoteVadOption
         "speech_duration_s": round(record.speech_duration_s, 3),
         "silero_speech_duration_s": round(speech.speech_duration_s, 3),
         "segmentation_chunks": scores.chunks, "segmentation_step": step,
-        "inference_s": round(inference_s, 3), "device": device,
+        "inference_s": round(inference_s, 3), "device": device, "cpu_threads": threads,
     }
     return record, scores, metrics
 

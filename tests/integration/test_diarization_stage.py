@@ -37,6 +37,17 @@ def model_calls(monkeypatch):
     return calls
 
 
+@pytest.fixture
+def torch_threads():
+    """torch's intra-op threads, set to 2 for the test (as on a 2-core machine) and restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield torch
+    torch.set_num_threads(before)
+
+
 def diarize(chain, folder, scores: bool, **options):
     folder.mkdir()
     inputs = {"audio": chain["audio"], "speech_regions": chain["speech_regions"], "refined_speech": chain["refined_speech"]}
@@ -85,3 +96,19 @@ def test_scores_made_by_another_model_are_not_used(eval_data, tmp_path, model_ca
     assert len(model_calls) == 1
     assert "made by whisperx" in report.metrics["segmentation_not_reused"]
     assert len(found.speakers) == 2
+
+
+def test_the_embeddings_run_on_one_torch_thread_unless_asked(chain, tmp_path, monkeypatch, torch_threads):
+    """Two OpenMP threads per op on a busy 2-core machine cost 10-30x the CPU of one (docs/SPEAKERS.md, "Threads")."""
+    from stages.diarization.embedding import CamPlusPlusEmbedding
+
+    seen = []
+    original = CamPlusPlusEmbedding.forward
+
+    def recorded(self, *args, **kwargs):
+        seen.append(torch_threads.get_num_threads())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CamPlusPlusEmbedding, "forward", recorded)
+    _, report = diarize(chain, tmp_path / "default", scores=True)
+    assert seen and set(seen) == {1} and report.metrics["cpu_threads"] == 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.devices import ctranslate2_device, torch_device
+from shared.devices import ctranslate2_device, torch_cpu_threads, torch_device
 from shared.errors import InputError
 
 
@@ -18,3 +18,17 @@ def test_torch_auto_is_cpu_without_a_gpu():
     assert torch_device("auto", "DIARIZATION_DEVICE") == "cpu"
     with pytest.raises(InputError, match="DIARIZATION_DEVICE=cuda but torch sees no CUDA device"):
         torch_device("cuda", "DIARIZATION_DEVICE")
+
+
+def test_torch_cpu_threads_are_set_on_the_cpu_only():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert torch_cpu_threads(0, "cpu") == 2  # 0: torch's default is left alone
+        assert torch_cpu_threads(1, "cuda") == 2  # a GPU model's CPU threads are not ours to set
+        assert torch_cpu_threads(1, "cpu") == 1 == torch.get_num_threads()
+        with pytest.raises(InputError, match="cannot be negative"):
+            torch_cpu_threads(-1, "cpu")
+    finally:
+        torch.set_num_threads(before)

@@ -66,6 +66,33 @@ def test_bad_options_fail_before_loading(tmp_path):
         check_options(PyannoteVadOptions(segmentation_step="0"))
     with pytest.raises(InputError, match="auto or a number"):
         check_options(PyannoteVadOptions(segmentation_step="half"))
+    with pytest.raises(InputError, match="cpu_threads"):
+        check_options(PyannoteVadOptions(cpu_threads=-1))
+
+
+def test_the_model_runs_on_one_torch_thread_unless_asked(tmp_path, eval_data, monkeypatch):
+    """Two OpenMP threads per op on a busy 2-core machine cost 10-30x the CPU of one (docs/SPEAKERS.md, "Threads")."""
+    import torch
+    from pyannote.audio.core.inference import Inference
+
+    seen = []
+    original = Inference.__call__
+
+    def recorded(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Inference, "__call__", recorded)
+    schema.write(tmp_path / "speech.json", SpeechRegions((Region(6.584, 30.0),), 30.0, {"stage": "silero-vad"}))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # as torch starts on a 2-core machine
+    try:
+        report = run({"audio": eval_data / "sample.wav", "speech_regions": tmp_path / "speech.json"},
+                     {"refined_speech": tmp_path / "refined.json", "segmentation_scores": tmp_path / "segmentation.npz"},
+                     PyannoteVadOptions(), lambda *a: None)
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1] and report.metrics["cpu_threads"] == 1
 
 
 def test_scores_are_what_the_diarization_pipeline_would_compute(tmp_path, eval_data, monkeypatch):
