@@ -5,11 +5,14 @@
 
 One resource per file, listed in ``kustomization.yaml`` (``kubectl apply -k deploy/kubernetes``):
 Redis (Debian's redis-server image, append-only file on its own PVC), ReadWriteMany PVCs for the
-jobs, the model cache and the media, a Job seeding the embedded models, one Deployment per stage
-worker (GPU stages on their ``-cuda`` image with ``nvidia.com/gpu: 1`` and their ``.gpu`` queue),
-and a KEDA ScaledObject per queue that scales its worker from zero on the queue's length. Every
-pod runs as uid 1000 with a read-only root filesystem, no privilege escalation and no
-capabilities. Standard library only; tests/unit/test_kubernetes.py keeps the files equal to
+jobs, the model cache, the media and the api's uploads (``service-data``), a Job seeding the
+embedded models, the api (host/service in its torch-free image with ``SERVICE_EXECUTOR=queue``,
+as the compose ``api`` service; a ClusterIP Service on port 9000, its token from the Secret
+``api-token``), one Deployment per stage worker (GPU stages on their ``-cuda`` image with
+``nvidia.com/gpu: 1`` and their ``.gpu`` queue; the uploads mounted read-only, since an upload is
+its job's input), and a KEDA ScaledObject per queue that scales its worker from zero on the
+queue's length. Every pod runs as uid 1000 with a read-only root filesystem, no privilege
+escalation and no capabilities. Standard library only; tests/unit/test_kubernetes.py keeps the files equal to
 this output and validates the core ones against the Kubernetes schema. docs/SCALE.md.
 """
 
@@ -23,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from fleet.queues import queue_of, uses_gpu
+from host.queue import compose
+from host.service.options import ServiceOptions
 from shared import graph
 from shared.options.queue import QueueOptions
 
@@ -32,6 +37,7 @@ NAMESPACE = "whisperx-pipeline"
 IMAGE_PREFIX = "whisperx-pipeline"
 UID = 1000
 JOBS_MOUNT, MODELS_MOUNT, MEDIA_MOUNT = "/jobs", "/shared-model-and-cache", "/media"
+SERVICE_DATA_MOUNT = compose.SERVICE_DATA_DIR  # the path the api stores uploads at, which their jobs record
 VISIBILITY_TIMEOUT_S = QueueOptions.visibility_timeout_s  # the default; a pod may finish its stage within it
 LABEL = "app.kubernetes.io/component"
 COMMON_LABELS = {"app.kubernetes.io/name": "whisperx-pipeline", "app.kubernetes.io/part-of": "whisperx-pipeline"}
@@ -41,7 +47,12 @@ GPU_RESOURCES = {"requests": {"cpu": "2", "memory": "8Gi", "nvidia.com/gpu": "1"
                  "limits": {"memory": "16Gi", "nvidia.com/gpu": "1"}}
 CPU_RESOURCES = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "6Gi"}}
 MAX_REPLICAS = {"gpu": 4, "cpu": 8}
-STORAGE = {"jobs": "500Gi", "models": "100Gi", "media": "1Ti"}
+STORAGE = {"jobs": "500Gi", "models": "100Gi", "media": "1Ti", "service-data": "200Gi"}
+# The api: compose sets it no memory limit; it holds requests being streamed to disk and, once
+# /detect-language is called, the embedded multilingual Whisper base (about 0.5 GiB with CTranslate2).
+API_RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "2Gi"}}
+API_PORT = compose.API_PORT
+API_SECRET, API_SECRET_KEY = "api-token", "API_TOKEN"  # kubectl create secret generic api-token --from-literal=API_TOKEN=...
 
 
 def metadata(name: str, component: str) -> dict[str, Any]:
@@ -63,13 +74,20 @@ def pvc(name: str, size: str, mode: str) -> dict[str, Any]:
             "spec": {"accessModes": [mode], "resources": {"requests": {"storage": size}}}}
 
 
-def shared_volumes() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def shared_volumes(uploads_writable: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The jobs, the model cache, the media (read-only) and the api's uploads, which only the api
+    writes (``uploads_writable``): the workers read an upload where the api stored it, as in compose."""
+    uploads_claim: dict[str, Any] = {"claimName": "service-data", **({} if uploads_writable else {"readOnly": True})}
+    uploads_mount: dict[str, Any] = {"name": "service-data", "mountPath": SERVICE_DATA_MOUNT,
+                                     **({} if uploads_writable else {"readOnly": True})}
     volumes: list[dict[str, Any]] = [{"name": "jobs", "persistentVolumeClaim": {"claimName": "jobs"}},
                {"name": "models", "persistentVolumeClaim": {"claimName": "models"}},
                {"name": "media", "persistentVolumeClaim": {"claimName": "media", "readOnly": True}},
+               {"name": "service-data", "persistentVolumeClaim": uploads_claim},
                {"name": "tmp", "emptyDir": {}}]
     mounts: list[dict[str, Any]] = [{"name": "jobs", "mountPath": JOBS_MOUNT}, {"name": "models", "mountPath": MODELS_MOUNT},
-              {"name": "media", "mountPath": MEDIA_MOUNT, "readOnly": True}, {"name": "tmp", "mountPath": "/tmp"}]
+              {"name": "media", "mountPath": MEDIA_MOUNT, "readOnly": True}, uploads_mount,
+              {"name": "tmp", "mountPath": "/tmp"}]
     return volumes, mounts
 
 
@@ -135,6 +153,63 @@ def scaled_object(stage: str) -> dict[str, Any]:
     }
 
 
+def api_deployment() -> dict[str, Any]:
+    """The compose ``api`` service on the cluster: ``python -m host.service`` in the api image, its
+    jobs handed to the workers' queues (the ``gpu`` profile's, which the workers here consume).
+    It listens on 0.0.0.0 and so refuses to start without API_TOKEN (the Secret ``api-token``:
+    optional here, so a missing one shows as the service's own line naming API_TOKEN in the pod's
+    log). /tmp is an emptyDir: multipart uploads are spooled there before they reach /service-data.
+    The service has no health route (every route wants the token): the probes open its port."""
+    volumes, mounts = shared_volumes(uploads_writable=True)
+    env = [{"name": "SERVICE_EXECUTOR", "value": "queue"},
+           {"name": "QUEUE_PROFILE", "value": "gpu"},
+           {"name": "HOST", "value": "0.0.0.0"},
+           {"name": "PORT", "value": str(API_PORT)},
+           {"name": "SERVICE_DATA_DIR", "value": SERVICE_DATA_MOUNT},
+           {"name": "LIBRARY_ROOT", "value": MEDIA_MOUNT},
+           {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": API_SECRET, "key": API_SECRET_KEY, "optional": True}}},
+           {"name": "MAX_UPLOAD_MB", "value": str(ServiceOptions.max_upload_mb)},
+           {"name": "LANGUAGE_DETECTION_MODEL", "value": ServiceOptions.language_detection_model}]
+    probe = {"tcpSocket": {"port": "http"}}
+    container = {
+        "name": "api",
+        "image": f"{IMAGE_PREFIX}/api:latest",
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["python", "-m", "host.service"],
+        "envFrom": [{"configMapRef": {"name": "queue-settings"}}],
+        "env": env,
+        "ports": [{"containerPort": API_PORT, "name": "http"}],
+        "readinessProbe": {**probe, "periodSeconds": 10},
+        "livenessProbe": {**probe, "initialDelaySeconds": 15, "periodSeconds": 20, "failureThreshold": 3},
+        "resources": API_RESOURCES,
+        "securityContext": container_security(),
+        "volumeMounts": mounts,
+    }
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata("api", "api"),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {LABEL: "api"}},
+            "template": {
+                "metadata": {"labels": {**COMMON_LABELS, LABEL: "api"}},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": pod_security(),
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }
+
+
+def api_service() -> dict[str, Any]:
+    """Inside the cluster only (ClusterIP): docs/SCALE.md says how to reach it from outside."""
+    return {"apiVersion": "v1", "kind": "Service", "metadata": metadata("api", "api"),
+            "spec": {"type": "ClusterIP", "selector": {LABEL: "api"},
+                     "ports": [{"name": "http", "port": API_PORT, "targetPort": "http"}]}}
+
+
 def redis_deployment() -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata("redis", "redis"),
@@ -197,10 +272,13 @@ def manifests() -> dict[str, dict[str, Any]]:
         "pvc-jobs.yaml": pvc("jobs", STORAGE["jobs"], "ReadWriteMany"),
         "pvc-models.yaml": pvc("models", STORAGE["models"], "ReadWriteMany"),
         "pvc-media.yaml": pvc("media", STORAGE["media"], "ReadWriteMany"),
+        "pvc-service-data.yaml": pvc("service-data", STORAGE["service-data"], "ReadWriteMany"),
         "pvc-redis.yaml": pvc("redis-data", "1Gi", "ReadWriteOnce"),
         "redis-deployment.yaml": redis_deployment(),
         "redis-service.yaml": redis_service(),
         "job-models-seed.yaml": models_job(),
+        "api-deployment.yaml": api_deployment(),
+        "api-service.yaml": api_service(),
     }
     for spec in graph.topological_order():
         found[f"worker-{spec.name}.yaml"] = worker(spec.name)
