@@ -71,9 +71,10 @@ chmod -R a+rX "$MEDIA_DIR"
 echo "== make fleet-up PROFILE=cpu WORKERS=\"$WORKERS\" (project $QUEUE_PROJECT, Redis on 127.0.0.1:$REDIS_PORT)"
 t=$(date +%s)
 make "${MAKE_FLAGS[@]}" fleet-up WORKERS="$WORKERS" >"$WORK/fleet-up.log" 2>&1 || { cat "$WORK/fleet-up.log" >&2; fail "make fleet-up"; }
-# fleet-up builds what the queue profile needs beyond the stage images when missing: the broker
-# (redis) and the service (api); a stage image built here would mean make images missed it
-grep -E "is missing|out of date" "$WORK/fleet-up.log" | grep -vE '/(redis|api):' && fail "make fleet-up built stage images: make images PROFILE=cpu should have"
+# fleet-up builds what the queue profile needs beyond make images' set when missing: the broker
+# (redis, its own builder, which says "building"); a stage or api image built here would mean
+# make images missed it
+grep -E "is missing|out of date" "$WORK/fleet-up.log" | grep -vE '/redis:' && fail "make fleet-up built stage or api images: make images PROFILE=cpu should have"
 echo "fleet up in $(( $(date +%s) - t )) s"
 
 echo "== make submit of a file outside MEDIA_DIR: refused (MEDIA_DIR unset: the running fleet's media mount)"

@@ -47,7 +47,7 @@ batch: ## containers: many inputs, JOBS at a time: INPUTS='a.mp4 b.mkv' or INPUT
 	@test -n "$$INPUTS" || { echo "usage: make batch INPUTS='a.mp4 b.mkv' (or a folder) [JOBS=2]"; exit 2; }
 	@set -f; $(CONTAINERS) batch "--jobs=$$JOBS" "--profile=$$PROFILE" -- $$INPUTS
 
-images: ## containers: build the base and every stage image of PROFILE (cpu or gpu)
+images: ## containers: build the base, every stage image of PROFILE (cpu or gpu) and the api's (docker/api)
 	$(CONTAINERS) images "--profile=$$PROFILE"
 
 models: ## containers: download ASR_MODEL, DIARIZATION_MODEL, TRANSLATION_MODEL (and HF_MODELS='org/a org/b') into the model cache (network; HF_TOKEN if gated)

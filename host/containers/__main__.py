@@ -4,7 +4,7 @@
     python3 -m host.containers batch a.mp4 b.mkv folder/ [--jobs 2]
     python3 -m host.containers stage asr --job <job-id> [-- --force --beam-size 1]
     python3 -m host.containers shell asr [--job <job-id>]
-    python3 -m host.containers images [--profile cpu] [--missing-only]
+    python3 -m host.containers images [--profile cpu] [--missing-only] [--stages asr,mux]   # no --stages: and the api's
     python3 -m host.containers models [--model large-v3]
     python3 -m host.containers wheelhouse [--profile cpu]
     python3 -m host.containers profile | check
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("images", help="build the images of a profile")
     p.add_argument("--profile", default=None, help=profile_help)
     p.add_argument("--missing-only", action="store_true")
-    p.add_argument("--stages", default=None, help="comma-separated stages (default: all)")
+    p.add_argument("--stages", default=None, help="comma-separated stages (default: all, and the api's image)")
 
     p = sub.add_parser("models", help="download ASR_MODEL (and HF_MODELS) into the model cache (network)")
     p.add_argument("--model", default=None, help="the ASR model (default $ASR_MODEL or the asr default)")
@@ -172,7 +172,9 @@ def dispatch(args: argparse.Namespace, passed: list[str]) -> int:
         else:  # every stage not switched off
             skip = graph.parse_skip(os.environ.get("SKIP_STAGES"))
             stages = [s.name for s in graph.topological_order() if s.name not in skip]
-        for ref, seconds in images.ensure_images(profile, stages, missing_only=args.missing_only).items():
+        # the whole set includes the api's image (small, no torch): what a cluster pulls (docs/SCALE.md)
+        built = images.ensure_images(profile, stages, missing_only=args.missing_only, api=not args.stages)
+        for ref, seconds in built.items():
             say(f"built {ref} in {seconds:.0f} s")
         return 0
     if args.command == "models":

@@ -529,3 +529,22 @@ def test_the_api_image_is_generated_torch_free_and_shares_the_asr_layer():
     assert "torch is in the image" in runs and "host.service.queue_executor" in runs
     assert [args for op, args in ins if op == "USER"][-1] == "1000:1000"
     assert ("ENTRYPOINT", '["python", "-m", "host.service"]') in ins
+
+
+def test_make_images_builds_the_api_image_too(monkeypatch):
+    """The image set a cluster pulls (docs/SCALE.md: push what make images built) holds the api's;
+    it is built by the same path make fleet-up takes (ensure_images(api=True)), not a second builder.
+    A chosen subset of stages (--stages) builds those stages only."""
+    from host.containers import __main__ as containers_main
+
+    calls = []
+    monkeypatch.setattr(containers_main, "require_docker", lambda **k: None)
+    monkeypatch.setattr(images, "ensure_images", lambda profile, stages, **k: calls.append((profile, stages, k)) or {})
+    monkeypatch.delenv("SKIP_STAGES", raising=False)
+    assert containers_main.main(["images", "--profile", "cpu"]) == 0
+    ((profile, stages, options),) = calls
+    assert profile == "cpu" and stages == [s.name for s in graph.topological_order()]
+    assert options["api"] is True
+    calls.clear()
+    assert containers_main.main(["images", "--profile", "gpu", "--stages", "asr"]) == 0
+    assert calls[0][1] == ["asr"] and calls[0][2]["api"] is False
