@@ -34,7 +34,7 @@ from shared import graph, joblock
 from shared.errors import PipelineError
 from shared.fsio import atomic_write_json, read_json
 from shared.job import Job, default_jobs_dir
-from shared.models import mt_repo_id, whisper_repo_id
+from shared.models import WHISPER_AUTO, mt_repo_id, whisper_repo_id
 from shared.offline import model_cache
 
 CONTAINER_UID = 1000
@@ -359,6 +359,10 @@ def shell(stage: str, job_id: str | None, profile: str) -> int:
                 "--entrypoint", "bash", image])
 
 
+# what ASR_MODEL=auto would take from the cache first: English films, then any other language
+AUTO_DOWNLOAD_EXAMPLES = "distil-large-v3 (English films) or ASR_MODEL=large-v3 (any language)"
+
+
 def model_repos(model: str | None, extra_repos: list[str]) -> list[tuple[str, str]]:
     """(label, Hugging Face repository) of every model ``make models`` downloads: the ASR model
     (shared.models' names), DIARIZATION_MODEL and TRANSLATION_MODEL when they name repositories,
@@ -367,7 +371,10 @@ def model_repos(model: str | None, extra_repos: list[str]) -> list[tuple[str, st
 
     repos: list[tuple[str, str]] = []
     name = model or os.environ.get("ASR_MODEL") or AsrOptions().model
-    if Path(name).expanduser().is_dir():
+    if name == WHISPER_AUTO:
+        say(f"ASR_MODEL=auto picks among the models in the cache (docs/FILM.md): name one to download, e.g. "
+            f"make models ASR_MODEL={AUTO_DOWNLOAD_EXAMPLES}")
+    elif Path(name).expanduser().is_dir():
         say(f"ASR_MODEL {name} is a local folder: nothing to download for it")
     else:
         repo = whisper_repo_id(name)
@@ -385,6 +392,9 @@ def model_repos(model: str | None, extra_repos: list[str]) -> list[tuple[str, st
         repo = mt_repo_id(name) if name and name not in ("auto", "whisper") else None
         if repo:
             extra.append(repo)
+    if not repos and not extra:
+        raise Fail(f"nothing to download: ASR_MODEL=auto names no one model; name it, e.g. "
+                   f"make models ASR_MODEL={AUTO_DOWNLOAD_EXAMPLES}", 2)
     for repo in extra:
         if "/" not in repo:
             raise Fail(f"HF_MODELS takes Hugging Face repository ids (owner/name), not {repo!r}", 2)

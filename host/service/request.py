@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.job import slug, validate_job_id
 from shared.languages import LANGUAGE_NAMES
+from shared.options.asr import AsrOptions
 
 __all__ = ["OUTPUT_FORMATS", "JobRequest", "RequestError", "asr_request", "job_id_for", "parse_bool"]
 
@@ -91,9 +92,10 @@ def parse_choice(param: str, raw: str | None, choices: tuple[str, ...], default:
 
 
 def asr_model(task: str, language: str, translating: bool = False) -> str:
-    """The Whisper model: the service's ASR_MODEL (tiny.en by default), unless it is English-only
+    """The Whisper model: the service's ASR_MODEL (the asr stage's default, ``auto``: the film's
+    language picks it, or the request's language without listening), unless it is English-only
     and the request needs another language or speech translation: then the multilingual one."""
-    model = os.environ.get("ASR_MODEL") or "tiny.en"
+    model = os.environ.get("ASR_MODEL") or AsrOptions().model
     if model.endswith(".en") and (task == "translate" or language not in ("auto", "en") or translating):
         return MULTILINGUAL_MODEL
     return model

@@ -13,7 +13,7 @@ class AsrOptions:
     speech regions. ``device=auto`` uses CUDA when CTranslate2 sees a GPU,
     else CPU; ``compute_type=auto`` is float16 on CUDA and int8 on CPU."""
 
-    model: str = setting("tiny.en", "ASR_MODEL", "tiny.en (embedded), base (embedded multilingual when installed), any faster-whisper name or CT2 folder, or auto: base identifies the spoken language over 8 stretches of speech, then English (at least 0.8 of it) goes to the best English model cached (else tiny.en), anything else to the best multilingual one (else base); docs/FILM.md")
+    model: str = setting("auto", "ASR_MODEL", "auto: the embedded multilingual base identifies the spoken language over 8 stretches of speech, then English (at least 0.8 of it) goes to the best English model cached (else the embedded tiny.en), anything else to the best multilingual one (else base); docs/FILM.md. Or a name: tiny.en (embedded), base (embedded multilingual), any faster-whisper name or CT2 folder")
     language: str = setting("auto", "ASR_LANGUAGE", "language code, or auto to detect it")
     task: str = setting("transcribe", "ASR_TASK", "transcribe, or translate (speech to English, multilingual models)", ("transcribe", "translate"))
     device: str = setting("auto", "ASR_DEVICE", "auto, cpu or cuda", ("auto", "cpu", "cuda"))

@@ -74,7 +74,7 @@ def test_no_speech_regions_give_an_empty_transcript(eval_data, jobs_dir, tmp_pat
 
 def test_english_only_model_refuses_another_language(eval_data, jobs_dir, tmp_path):
     job = prepared_job(jobs_dir, eval_data / "jfk.flac", [(0.0, 11.0)], tmp_path)
-    result = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_LANGUAGE="de")
+    result = run_stage("asr", job.id, jobs_dir, **ALONE, ASR_MODEL="tiny.en", ASR_LANGUAGE="de")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: asr: model tiny.en is English-only")
     assert "Traceback" not in result.stderr

@@ -122,7 +122,8 @@ def test_what_follows_asr_model_knows_auto_may_be_either():
 
     assert "translation" not in off(environ)  # German may be chosen: the forced track may be needed
     assert "translation" in off({**environ, "SUBTITLE_FORCED": "off"})
-    assert "translation" in off({})
+    assert "translation" not in off({})  # auto is the default
+    assert "translation" in off({"ASR_MODEL": "tiny.en"})  # English-only: no foreign passages to find
 
 
 def test_a_service_started_with_auto_passes_it_on(monkeypatch):

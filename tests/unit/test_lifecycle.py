@@ -48,6 +48,7 @@ def test_unknown_stage_in_flags_is_an_error():
 def media(tmp_path, monkeypatch):
     for name in ("SKIP_STAGES", "FORCE_STAGES", "TARGET_LANGUAGES", "TMDB_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ASR_MODEL", "tiny.en")  # English-only: no forced track to make, translation has nothing to do
     path = tmp_path / "film.wav"
     path.write_bytes(b"media bytes")
     return path

@@ -11,7 +11,7 @@ PRE_NER = graph.stage("pre-ner")
 
 
 def test_auto_follows_asr_model_from_the_environment_and_the_default():
-    assert follow_links(PRE_NER, PreNerOptions(), environ={}).tokenizer_model == "tiny.en"
+    assert follow_links(PRE_NER, PreNerOptions(), environ={}).tokenizer_model == "asr:auto"  # the default, followed
     assert follow_links(PRE_NER, PreNerOptions(), environ={"ASR_MODEL": "base"}).tokenizer_model == "base"
 
 

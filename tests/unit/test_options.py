@@ -11,7 +11,7 @@ from shared.options.subtitles import SubtitleOptions
 def test_defaults_when_nothing_is_set():
     options = resolve(AsrOptions, {}, {}, {})
     assert options == AsrOptions()
-    assert options.model == "tiny.en"
+    assert options.model == "auto"  # the film's language picks the model (docs/FILM.md)
 
 
 def test_precedence_default_config_environment_flag():

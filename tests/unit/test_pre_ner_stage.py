@@ -52,6 +52,8 @@ def test_metadata_that_names_nothing_says_so(tmp_path):
 
 def test_the_tokenizer_follows_the_asr_model(monkeypatch):
     monkeypatch.delenv("ASR_MODEL", raising=False)
+    assert model_identity(PreNerOptions())["tokenizer"]["name"] == "base"  # ASR_MODEL=auto: the multilingual tokenizer
+    monkeypatch.setenv("ASR_MODEL", "tiny.en")
     assert model_identity(PreNerOptions())["tokenizer"]["name"] == "tiny.en"
     monkeypatch.setenv("ASR_MODEL", "/no/such/model")
     assert model_identity(PreNerOptions(tokenizer_model="tiny.en"))["tokenizer"]["name"] == "tiny.en"

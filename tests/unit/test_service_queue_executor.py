@@ -38,7 +38,7 @@ def executor(tmp_path, calls) -> QueueExecutor:
 def test_a_submission_is_opened_and_enqueued_with_the_requests_options(tmp_path, media):
     calls: list = []
     runner = executor(tmp_path, calls)
-    request = JobRequest(language="en", skip=("lyrics-detection", "pre-ner", "post-ner"))
+    request = JobRequest(language="en", model="tiny.en", skip=("lyrics-detection", "pre-ner", "post-ner"))
     state = runner.submit(Submission("tone-1", media, tuple(request.runner_args())), wait=True)
     assert state.state == QUEUED
     job = Job(tmp_path / "jobs" / "tone-1")

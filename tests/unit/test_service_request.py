@@ -17,7 +17,7 @@ def test_bazarr_call_maps_onto_the_runner(monkeypatch):
                                            "video_file": "ignored", "word_timestamps": "true"})
     assert (output, encode) == ("srt", False)
     args = request.runner_args()
-    assert flag(args, "--asr-language") == "en" and flag(args, "--asr-model") == "tiny.en"
+    assert flag(args, "--asr-language") == "en" and flag(args, "--asr-model") == "auto"  # the asr stage's default
     assert flag(args, "--until") == "subtitles"
     skipped = {args[i + 1] for i, a in enumerate(args) if a == "--skip"}
     assert {"diarization", "speakers", "pyannote-vad", "lyrics-detection"} <= skipped
@@ -25,7 +25,10 @@ def test_bazarr_call_maps_onto_the_runner(monkeypatch):
 
 def test_other_languages_and_translation_take_the_multilingual_model(monkeypatch):
     monkeypatch.delenv("ASR_MODEL", raising=False)
+    assert asr_request({"language": "de"})[0].model == "auto"  # the request's language picks, without listening
+    monkeypatch.setenv("ASR_MODEL", "tiny.en")
     assert asr_request({"language": "de"})[0].model == "base"
+    assert asr_request({"language": "en"})[0].model == "tiny.en"
     translate = asr_request({"task": "translate"})[0]
     assert translate.model == "base" and flag(translate.runner_args(), "--asr-task") == "translate"
     monkeypatch.setenv("ASR_MODEL", "large-v3")

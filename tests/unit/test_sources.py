@@ -93,7 +93,9 @@ SWITCHED_OFF = """
 import sys
 sys.path = [sys.argv[1]] + [p for p in sys.path if p and not p.startswith(sys.argv[2])]
 from shared import graph, options, stage
-print(sorted(graph.switched_off(lambda spec: stage.follow_links(spec, options.resolve(spec.options, None, {})))))
+environ = {"ASR_MODEL": "tiny.en"}  # English-only: translation follows it and has nothing to do
+print(sorted(graph.switched_off(lambda spec: stage.follow_links(spec, options.resolve(spec.options, None, environ),
+                                                                 None, environ))))
 """
 
 

@@ -39,7 +39,8 @@ def test_a_multilingual_asr_model_switches_translation_on_without_targets():
     def off(environ):
         return graph.switched_off(lambda spec: follow_links(spec, resolve(spec.options, None, environ), None, environ))
 
-    assert "translation" in off({})  # tiny.en, the default: no segment languages, nothing to do
+    assert "translation" not in off({})  # auto, the default: a multilingual model may be chosen
+    assert "translation" in off({"ASR_MODEL": "tiny.en"})  # no segment languages, nothing to do
     assert "translation" not in off({"ASR_MODEL": "base"})
     assert "translation" in off({"ASR_MODEL": "base", "SUBTITLE_FORCED": "off"})
     assert "translation" in off({"ASR_MODEL": "small.en"})
