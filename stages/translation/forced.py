@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared import schema
+from shared.errors import PipelineError
 from shared.options.translation import TranslationOptions
 
 MIN_LANGUAGE_PROBABILITY = 0.5  # a segment identified less surely than this counts as the main language
@@ -40,6 +41,12 @@ def foreign(transcript: schema.Transcript) -> list[int]:
         return []
     return [i for i, s in enumerate(transcript.segments)
             if s.text.strip() and s.language and s.language != main and s.language_probability >= MIN_LANGUAGE_PROBABILITY]
+
+
+def no_model_note(main: str, passages: int, missing: PipelineError) -> str:
+    """The note of a forced track no model here can make (TRANSLATION_MODEL=auto)."""
+    return (f"no forced track: {passages} passage(s) in another language than {main}, but {missing.message}"
+            + (f"; {missing.hint}" if missing.hint else ""))
 
 
 def why_none(options: TranslationOptions, transcript: schema.Transcript) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import schema
-from shared.errors import InputError
+from shared.errors import InputError, ModelNotFound
 from shared.log import get_logger
 from shared.options.translation import TranslationOptions
 from shared.progress import ProgressHook, no_progress
@@ -284,7 +284,16 @@ def make_forced(inputs: dict[str, Path], transcript: schema.Transcript, found: l
     subset_found = [found[i] for i in indices]
     langs = KnownLanguages(options, transcript, segments)
     spec = plan.model_specs(options.model, (main,))[main]
-    choice = plan.choose(main, spec, segments[0].language)
+    try:
+        choice = plan.choose(main, spec, segments[0].language)
+    except ModelNotFound as missing:
+        if spec != plan.AUTO:
+            raise  # a model asked for by name: its absence is the user's to fix
+        # SUBTITLE_FORCED=auto makes the track when a model here can: a film in another language than
+        # English, offline with no MT model, still gets its subtitles, and the summary says what is missing
+        note = forced.no_model_note(main, len(segments), missing)
+        log.warning("%s", note)
+        return schema.Translation(main, (), schema.stamp(STAGE, options, note=note, source=source_name)), whisper, [note]
     log.info("forced track: %d passage(s) in %s, into %s (%s)", len(segments),
              ", ".join(sorted({s.language for s in segments})), main, choice.backend)
     if choice.backend == plan.WHISPER:

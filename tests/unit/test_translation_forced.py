@@ -62,3 +62,27 @@ def test_mt_models_take_each_segments_language_from_the_asr_when_it_recorded_one
     assert langs.choose(1, "transformers")[1] == {"language_from": "asr", "language_probability": 0.95}
     one = Languages(dataclasses.replace(TranslationOptions(), source_language="transcript"), record)
     assert one.choose(1, "transformers")[0] == "en"
+
+
+def test_a_forced_track_no_model_here_can_make_is_left_empty_and_said(tmp_path, monkeypatch):
+    """A German film with an English line, offline with no MT model into German: with
+    TRANSLATION_MODEL=auto (the default) the job keeps its subtitles and the note says what to
+    download; a model asked for by name that is not here still fails."""
+    import pytest
+
+    from shared.errors import ModelNotFound
+    from shared.progress import no_progress
+    from stages.translation.stage import make_forced
+
+    monkeypatch.setenv("MODEL_CACHE", str(tmp_path / "empty-cache"))
+    film = transcript(seg(" Guten Tag.", "de", 0.95), seg(" Wie geht es?", "de", 0.97), seg(" Hello there.", "en", 0.99),
+                      language="de")
+    options = dataclasses.replace(TranslationOptions(), asr_model="asr:auto")
+    record, whisper, notes = make_forced({}, film, [[], [], []], [], options, None, "asr", "", no_progress)
+    assert record.language == "de" and record.segments == () and whisper is None
+    assert len(notes) == 1 and notes[0].startswith("no forced track: 1 passage(s) in another language than de, but "
+                                                   "no translation model into de")
+    assert "make models TRANSLATION_MODEL=" in notes[0] and record.producer.details["note"] == notes[0]
+    with pytest.raises(ModelNotFound):
+        make_forced({}, film, [[], [], []], [], dataclasses.replace(options, model="nllb-200-distilled-600M"),
+                    None, "asr", "", no_progress)
