@@ -22,10 +22,18 @@ requests run one at a time, and the speed comes from fewer frames: fewer,
 wider windows (``DIARIZATION_SEGMENTATION_STEP``) and at most
 ``max_frames`` active frames from the middle of each request
 (``DIARIZATION_EMBEDDING_MAX_S``).
+
+The network runs without oneDNN (``torch.backends.mkldnn``): its input
+length changes with every request, and oneDNN builds and caches kernels for
+every input shape it meets (up to 1024 of them), which grew the stage's memory
+with the film's length (565 MB over 10 minutes of film, 843 MB over an hour;
+docs/SPEAKERS.md, "Memory on a long film"). PyTorch's own convolutions need
+no such cache, and on a 2-core CPU they took less CPU time here too.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -85,6 +93,12 @@ class CamPlusPlusEmbedding(Model):
         return feats - feats.mean(dim=0, keepdim=True)
 
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # said on every switch
+            with torch.backends.mkldnn.flags(enabled=False):  # see the module docstring
+                return self._embed(waveforms, weights)
+
+    def _embed(self, waveforms: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         batch = waveforms.shape[0]
         out = torch.full((batch, EMBEDDING_DIMENSION), float("nan"), device=waveforms.device)
         feats_of_previous: tuple[torch.Tensor, torch.Tensor] | None = None
