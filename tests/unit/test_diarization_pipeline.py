@@ -258,3 +258,29 @@ def test_the_embedded_pipeline_reconstructs_in_float32_what_pyannote_reconstruct
     assert ours.data.shape == theirs.data.shape and np.array_equal(ours.data, theirs.data)
     assert [(w.start, w.duration, w.step) for w in (ours.sliding_window, theirs.sliding_window)] == \
         [(theirs.sliding_window.start, theirs.sliding_window.duration, theirs.sliding_window.step)] * 2
+
+
+def test_campplus_runs_without_onednn_and_hands_freed_memory_back(monkeypatch):
+    """oneDNN caches kernels for every input length CAM++ meets, and glibc keeps the freed
+    arrays of ever-changing sizes: both grew the stage with the film (docs/SPEAKERS.md)."""
+    import torch
+
+    from stages.diarization import embedding
+    from stages.diarization.models import resolve_speaker_embedding
+
+    model = embedding.CamPlusPlusEmbedding(resolve_speaker_embedding("campplus").path).eval()
+    onednn, trims = [], []
+    original = model.network.forward
+
+    def recorded(*args, **kwargs):
+        onednn.append(torch.backends.mkldnn.enabled)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model.network, "forward", recorded)
+    monkeypatch.setattr(embedding, "return_freed_memory", lambda: trims.append(1))
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        out = model(torch.randn(2, 1, 32000) * 0.1, torch.ones(2, 100))
+    assert out.shape == (2, embedding.EMBEDDING_DIMENSION) and torch.isfinite(out).all()
+    assert onednn == [False, False] and torch.backends.mkldnn.enabled  # switched off for CAM++ only
+    assert trims == [1]  # once per batch
