@@ -69,30 +69,30 @@ def stage_env() -> dict[str, str]:
 
 def diarization_rtf(steps: list[float], repeats: int) -> list[dict[str, Any]]:
     from bench.eval_speakers import EVAL_DATA, diarization_error_rate
-    from shared.audio import SAMPLE_RATE_HZ
+    from shared.audio import AudioFile
     from shared.options.diarization import DiarizationOptions
     from shared.speakers import parse_rttm
     from stages.diarization import pipeline as pipelines
-    from stages.diarization.stage import read_audio
     from stages.diarization.turns import sort_turns
 
-    waveform = read_audio(EVAL_DATA / "sample.wav")
-    duration_s = waveform.shape[1] / SAMPLE_RATE_HZ
+    wav = AudioFile(EVAL_DATA / "sample.wav")
+    duration_s = wav.duration_s
     reference = parse_rttm((EVAL_DATA / "sample.rttm").read_text())["sample"]
     rows = []
     for step in steps:
         options = DiarizationOptions(segmentation_step=step)
         pipeline = pipelines.load(pipelines.choose(options), options, "cpu")
-        pipelines.diarize(pipeline, waveform, {})  # warm-up
+        pipelines.diarize(pipeline, wav, {})  # warm-up
         times, cpu, turns = [], [], []
         for _ in range(repeats):
             t0, c0 = time.perf_counter(), time.process_time()
-            turns, _ = pipelines.diarize(pipeline, waveform, {})
+            turns, _ = pipelines.diarize(pipeline, wav, {})
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
         der = diarization_error_rate(reference, sort_turns(turns))["der"]
         rows.append({"segmentation_step": step, "seconds": round(min(times), 3), "rtf": round(min(times) / duration_s, 4),
                      "cpu_seconds": round(min(cpu), 3), "der": round(der, 4), "all_seconds": [round(t, 3) for t in times]})
+    wav.close()
     return rows
 
 

@@ -22,10 +22,22 @@ requests run one at a time, and the speed comes from fewer frames: fewer,
 wider windows (``DIARIZATION_SEGMENTATION_STEP``) and at most
 ``max_frames`` active frames from the middle of each request
 (``DIARIZATION_EMBEDDING_MAX_S``).
+
+The network runs without oneDNN (``torch.backends.mkldnn``): its input
+length changes with every request, and oneDNN builds and caches kernels for
+every input shape it meets (up to 1024 of them), which grew the stage's memory
+with the film's length (565 MB over 10 minutes of film, 843 MB over an hour;
+docs/SPEAKERS.md, "Memory on a long film"). PyTorch's own convolutions need
+no such cache, and on a 2-core CPU they took less CPU time here too. After
+each batch the freed heap is handed back to the system
+(:func:`shared.peakmem.return_freed_memory`): the requests' arrays change size
+with every call, and glibc kept the freed pages (the stage process still grew
+from 1.2 to 1.9 GB over an hour's embeddings without it).
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -34,6 +46,7 @@ from pyannote.audio import Model
 
 from shared.errors import ModelNotFound
 from shared.models import package_dir
+from shared.peakmem import return_freed_memory
 
 EMBEDDING_DIMENSION = 192
 FBANK_BINS = 80
@@ -85,6 +98,14 @@ class CamPlusPlusEmbedding(Model):
         return feats - feats.mean(dim=0, keepdim=True)
 
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")  # said on every switch
+            with torch.backends.mkldnn.flags(enabled=False):  # see the module docstring
+                out = self._embed(waveforms, weights)
+        return_freed_memory()  # see the module docstring
+        return out
+
+    def _embed(self, waveforms: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
         batch = waveforms.shape[0]
         out = torch.full((batch, EMBEDDING_DIMENSION), float("nan"), device=waveforms.device)
         feats_of_previous: tuple[torch.Tensor, torch.Tensor] | None = None

@@ -38,13 +38,6 @@ def model_identity(options: DiarizationOptions) -> dict[str, Any]:
     return pipelines.choose(options).identity()
 
 
-def read_audio(path: Path):
-    """(1, samples) float32 tensor of the demuxed audio."""
-    import torch
-
-    return torch.from_numpy(audio.read_all(path)).unsqueeze(0)
-
-
 def make_record(turns, exclusive, regions, options: DiarizationOptions, duration_s: float,
                 producer: schema.Producer) -> Diarization:
     """The Diarization record from raw pipeline turns (pure: no model)."""
@@ -78,20 +71,25 @@ def run(inputs: dict[str, Path], outputs: dict[str, Path], options: DiarizationO
         t0 = time.perf_counter()
         pipeline = pipelines.load(choice, options, device)
         metrics["cpu_threads"] = torch.get_num_threads()
-        waveform = read_audio(inputs["audio"])
         scores = (segmentation_scores.load(inputs["segmentation_scores"])
                   if inputs.get("segmentation_scores") is not None else None)
-        why_not = pipelines.reuse_reason(choice, options, scores, waveform.shape[1])
-        made["segmentation_from"] = metrics["segmentation_from"] = "diarization" if why_not else "pyannote-vad"
-        if why_not:
-            made["segmentation_not_reused"] = metrics["segmentation_not_reused"] = why_not
-            log.info("segmenting the audio here: pyannote-vad's scores are not reused: %s", why_not)
-        t1 = time.perf_counter()
-        turns, exclusive = pipelines.diarize(pipeline, waveform, bounds,
-                                             lambda step, done, total: hook(step, done, total),
-                                             None if why_not else scores)
-        t2 = time.perf_counter()
-        duration_s = waveform.shape[1] / audio.SAMPLE_RATE_HZ
+        with audio.AudioFile(inputs["audio"]) as wav:
+            why_not = pipelines.reuse_reason(choice, options, scores, wav.frames)
+            made["segmentation_from"] = metrics["segmentation_from"] = "diarization" if why_not else "pyannote-vad"
+            if why_not:
+                made["segmentation_not_reused"] = metrics["segmentation_not_reused"] = why_not
+                log.info("segmenting the audio here: pyannote-vad's scores are not reused: %s", why_not)
+            t1 = time.perf_counter()
+            turns, exclusive = pipelines.diarize(pipeline, wav, bounds,
+                                                 lambda step, done, total: hook(step, done, total),
+                                                 None if why_not else scores)
+            t2 = time.perf_counter()
+            duration_s = wav.duration_s
+        counts = pipelines.clustering_counts(pipeline)
+        metrics.update(counts)
+        if counts:
+            made["embeddings_clustered"] = counts["embeddings_clustered"]
+            made["embeddings_assigned"] = counts["embeddings"] - counts["embeddings_clustered"]
         metrics.update(load_s=round(t1 - t0, 3), inference_s=round(t2 - t1, 3),
                        real_time_factor=round((t2 - t1) / duration_s, 4) if duration_s else 0.0)
     record = make_record(turns, exclusive, speech.regions, options, speech.audio_duration_s,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from shared import graph, schema, segmentation
-from shared.audio import SAMPLE_RATE_HZ, read_all
+from shared.audio import SAMPLE_RATE_HZ, AudioFile
 from shared.devices import torch_cpu_threads, torch_device
 from shared.errors import InputError, ModelNotFound
 from shared.log import get_logger
@@ -87,20 +87,45 @@ def load_model(options: PyannoteVadOptions, device: str):
     return model.to(torch.device(device)), resolved
 
 
-def segment(model, waveform, step: float, hook: ProgressHook = no_progress):
+def segment(model, audio: AudioFile, step: float, hook: ProgressHook = no_progress):
     """The model's scores per window, (chunks, frames, local speakers), as
-    ``SpeakerDiarization.get_segmentations`` makes them: the same window, step and conversion."""
+    ``SpeakerDiarization.get_segmentations`` makes them: the same window, step, batches and
+    conversion (pyannote's ``Inference.infer`` runs each batch). The windows are read from the
+    file a batch at a time, so memory does not grow with the audio: ``Inference.slide`` would
+    take the whole waveform, 230 MB of float32 an hour (docs/FILM.md, "A film's cost")."""
+    import numpy as np
+    import torch
     from pyannote.audio.core.inference import Inference
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
 
     duration = model.specifications.duration
     inference = Inference(model, duration=duration, step=step * duration, skip_aggregation=True,
                           batch_size=BATCH_SIZE)
+    window, hop = model.audio.get_num_samples(duration, SAMPLE_RATE_HZ), round(inference.step * SAMPLE_RATE_HZ)
+    whole, last = window_starts(audio.frames, window, hop)
+    total = float(len(whole) + (last is not None))
+    batches = [whole[k:k + BATCH_SIZE] for k in range(0, len(whole), BATCH_SIZE)]
+    if last is not None:
+        batches.append([last])  # alone, as pyannote infers it
+    outputs, done = [], 0
+    hook("segmentation", 0.0, total)
+    for batch in batches:
+        span = audio.read(batch[0], batch[-1] + window)  # the batch's windows overlap: one read
+        span = np.pad(span, (0, batch[-1] - batch[0] + window - len(span)))  # the last window, zero-padded
+        chunks = np.stack([span[a - batch[0]:a - batch[0] + window] for a in batch])[:, None, :]
+        outputs.append(inference.infer(torch.from_numpy(chunks)))
+        done += len(batch)
+        hook("segmentation", float(done), total)
+    return SlidingWindowFeature(np.vstack(outputs), SlidingWindow(start=0.0, duration=duration, step=inference.step))
 
-    def progress(completed=None, total=None):
-        if completed is not None and total:
-            hook("segmentation", float(min(completed, total)), float(total))
 
-    return inference({"waveform": waveform, "sample_rate": SAMPLE_RATE_HZ}, hook=progress)
+def window_starts(samples: int, window: int, hop: int) -> tuple[list[int], int | None]:
+    """First sample of each window, as ``Inference.slide`` places them: every ``hop`` samples
+    while a whole window fits; then the start of one last, zero-padded window where samples are
+    left over (None when none are)."""
+    whole = (samples - window) // hop + 1 if samples >= window else 0
+    last = whole * hop if samples < window or (samples - window) % hop > 0 else None
+    return [k * hop for k in range(whole)], last
 
 
 def speech_from(scores, model, duration_s: float, options: PyannoteVadOptions) -> list[tuple[float, float]]:
@@ -132,26 +157,28 @@ def refine(audio: Path, speech: schema.SpeechRegions, options: PyannoteVadOption
     step = step_of(options)
     device = resolve_device(options.device)
     threads = torch_cpu_threads(options.cpu_threads, device)
-    samples = read_all(audio)
-    duration_s = len(samples) / SAMPLE_RATE_HZ
-    spans = windows(speech.regions, options.context_s, duration_s)
-    resolved: ResolvedModel = resolve_pyannote_segmentation(options.model)
-    t0 = time.perf_counter()
-    if not samples.size or (not spans and options.combine != "pyannote"):
-        # nothing to refine, and nothing for diarization to reuse: it does not run without speech regions
-        scores = segmentation.SegmentationScores(np.zeros((0, 0, 0), dtype=np.float32), 0.0, 0.0, 0.0, step,
-                                        resolved.identity(), len(samples), SAMPLE_RATE_HZ, {"device": device})
-        found: list[tuple[float, float]] = []
-    else:
-        model, resolved = load_model(options, device)
-        with torch.inference_mode():
-            raw = segment(model, torch.from_numpy(samples).unsqueeze(0), step, hook)
-        window = raw.sliding_window
-        scores = segmentation.SegmentationScores(raw.data.astype(np.float32), window.start, window.duration, window.step, step,
-                                        resolved.identity(), len(samples), SAMPLE_RATE_HZ, {"device": device})
-        found = speech_from(raw, model, duration_s, options)
-        if options.combine != "pyannote":
-            found = [part for a, b in spans for part in clip(found, a, b)]
+    with AudioFile(audio) as wav:
+        samples = wav.frames
+        duration_s = wav.duration_s
+        spans = windows(speech.regions, options.context_s, duration_s)
+        resolved: ResolvedModel = resolve_pyannote_segmentation(options.model)
+        t0 = time.perf_counter()
+        if not samples or (not spans and options.combine != "pyannote"):
+            # nothing to refine, and nothing for diarization to reuse: it does not run without speech regions
+            scores = segmentation.SegmentationScores(np.zeros((0, 0, 0), dtype=np.float32), 0.0, 0.0, 0.0, step,
+                                                     resolved.identity(), samples, SAMPLE_RATE_HZ, {"device": device})
+            found: list[tuple[float, float]] = []
+        else:
+            model, resolved = load_model(options, device)
+            with torch.inference_mode():
+                raw = segment(model, wav, step, hook)
+            window = raw.sliding_window
+            scores = segmentation.SegmentationScores(raw.data.astype(np.float32), window.start, window.duration,
+                                                     window.step, step, resolved.identity(), samples, SAMPLE_RATE_HZ,
+                                                     {"device": device})
+            found = speech_from(raw, model, duration_s, options)
+            if options.combine != "pyannote":
+                found = [part for a, b in spans for part in clip(found, a, b)]
     inference_s = time.perf_counter() - t0
     regions = to_regions(found)
     record = schema.SpeechRegions(regions, speech.audio_duration_s or duration_s, schema.stamp(

@@ -74,7 +74,8 @@ def test_speaker_bounds():
 
 
 @pytest.mark.parametrize("field,value", [("segmentation_step", 0.0), ("segmentation_step", 1.5),
-                                         ("embedding_batch_size", 0), ("clustering_threshold", 2.0)])
+                                         ("embedding_batch_size", 0), ("clustering_threshold", 2.0),
+                                         ("clustering_max_embeddings", -1)])
 def test_bad_options_are_refused(field, value):
     with pytest.raises(InputError):
         pipelines.check_options(DiarizationOptions(**{field: value}))
@@ -148,3 +149,138 @@ def test_pyannote_vad_scores_are_reused_only_by_the_embedded_pipeline_they_match
     cached = pipelines.choose(options)
     assert cached.kind == "cache"
     assert "segments with its own model" in pipelines.reuse_reason(cached, options, made, 480000)
+
+
+def test_evenly_spaced_keeps_the_ends_and_the_count():
+    assert list(pipelines.evenly_spaced(5, 0)) == [0, 1, 2, 3, 4]
+    assert list(pipelines.evenly_spaced(5, 9)) == [0, 1, 2, 3, 4]
+    kept = pipelines.evenly_spaced(10_000, 3000)
+    assert len(kept) == 3000 and kept[0] == 0 and kept[-1] == 9999 and (kept[1:] > kept[:-1]).all()
+    assert list(kept) == list(pipelines.evenly_spaced(10_000, 3000))  # the same film keeps the same ones
+
+
+def three_speakers(chunks: int, seed: int = 0):
+    """(embeddings (chunks, 3, 192), binary segmentations (chunks, 100, 3)): in each chunk local
+    speaker s is film speaker (chunk + s) % 3, each alone in a third of the chunk; local speaker 2
+    of every fifth chunk is silent (NaN embedding)."""
+    import numpy as np
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    rng = np.random.default_rng(seed)
+    voices = rng.standard_normal((3, 192))
+    embeddings = np.empty((chunks, 3, 192), dtype=np.float32)
+    masks = np.zeros((chunks, 100, 3), dtype=np.float32)
+    for c in range(chunks):
+        for s in range(3):
+            embeddings[c, s] = voices[(c + s) % 3] + 0.3 * rng.standard_normal(192)
+            masks[c, 33 * s:33 * s + 33, s] = 1.0
+        if c % 5 == 0:
+            embeddings[c, 2] = np.nan
+            masks[c, :, 2] = 0.0
+    truth = np.array([[(c + s) % 3 for s in range(3)] for c in range(chunks)])
+    return embeddings, SlidingWindowFeature(masks, SlidingWindow(start=0.0, duration=10.0, step=2.5)), truth
+
+
+def test_the_clustering_clusters_at_most_the_cap_and_assigns_every_embedding(monkeypatch):
+    import numpy as np
+    from pyannote.audio.pipelines.clustering import AgglomerativeClustering
+
+    embeddings, segmentations, truth = three_speakers(400)  # 1120 embeddings to cluster
+    clustering = pipelines._capped_clustering_class()(metric="cosine")
+    clustering.instantiate({"method": "centroid", "min_cluster_size": 12, "threshold": 0.7})
+    linked = []
+    original = AgglomerativeClustering.cluster
+
+    def recorded(self, train, **kwargs):
+        linked.append((len(train), self.min_cluster_size))
+        return original(self, train, **kwargs)
+
+    monkeypatch.setattr(AgglomerativeClustering, "cluster", recorded)
+    clustering.max_embeddings = 200
+    capped, _, centroids = clustering(embeddings.copy(), segmentations)
+    assert clustering.counts == {"embeddings": 1120, "embeddings_for_clustering": 1120, "embeddings_clustered": 200}
+    clustering.max_embeddings = 0
+    uncapped, _, _ = clustering(embeddings.copy(), segmentations)
+    assert clustering.counts["embeddings_clustered"] == 1120
+    assert linked == [(200, 2), (1120, 12)]  # 12 of 1120 is 2 of 200: a small cluster is the same share of speech
+    assert clustering.min_cluster_size == 12 and centroids.shape == (3, 192)
+    valid = ~np.isnan(embeddings).any(axis=2)
+    assert (capped[valid] >= 0).all()  # every embedding, clustered or not, has a cluster
+    # one cluster per film speaker, the same partition as clustering every embedding
+    assert len({(int(t), int(h)) for t, h in zip(truth[valid], capped[valid])}) == 3
+    assert len({(int(a), int(b)) for a, b in zip(capped[valid], uncapped[valid])}) == 3
+
+
+def test_the_embedded_pipeline_clusters_with_the_cap_it_is_given():
+    options = DiarizationOptions(clustering_max_embeddings=123)
+    pipeline = pipelines.load(pipelines.choose(options), options, "cpu")
+    assert pipeline.clustering.max_embeddings == 123
+    assert pipeline.clustering.method == "centroid" and pipeline.clustering.min_cluster_size == pipelines.MIN_CLUSTER_SIZE
+
+
+def test_the_embedded_pipeline_crops_windows_from_the_file_as_from_a_waveform(eval_data):
+    import torch
+    from pyannote.audio.core.io import Audio
+    from pyannote.core import Segment
+
+    from shared.audio import AudioFile, read_all
+
+    crop = pipelines._wav_crop_audio_class()(sample_rate=16000, mono="downmix")
+    waveform = {"waveform": torch.from_numpy(read_all(eval_data / "sample.wav")).unsqueeze(0), "sample_rate": 16000}
+    memory = Audio(sample_rate=16000, mono="downmix")
+    with AudioFile(eval_data / "sample.wav") as wav:
+        file = {"audio": str(wav.path), pipelines.WAV_KEY: wav}
+        for segment in (Segment(2.5, 12.5), Segment(-1.0, 9.0), Segment(25.0, 35.0), Segment(0.0, wav.duration_s)):
+            got, rate = crop.crop(file, segment, mode="pad")
+            want, _ = memory.crop(waveform, segment, mode="pad")
+            assert rate == 16000 and got.shape == want.shape and torch.equal(got, want), segment
+        with pytest.raises(ValueError):
+            crop.crop(file, Segment(25.0, 35.0))  # mode="raise", as pyannote
+
+
+def test_the_embedded_pipeline_reconstructs_in_float32_what_pyannote_reconstructs():
+    import numpy as np
+    from pyannote.audio.pipelines import SpeakerDiarization
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    options = DiarizationOptions()
+    pipeline = pipelines.load(pipelines.choose(options), options, "cpu")
+    rng = np.random.default_rng(3)
+    scores = (rng.random((40, 589, 3)) > 0.6).astype(np.float32)
+    segmentations = SlidingWindowFeature(scores, SlidingWindow(start=0.0, duration=10.0, step=2.5))
+    frames = pipeline._segmentation.model.receptive_field
+    hard = rng.integers(0, 5, size=(40, 3))
+    hard[scores.sum(axis=1) == 0] = -2
+    hard[::7, 1] = -2
+    ours = pipeline.reconstruct(segmentations, hard, pipeline.speaker_count(segmentations, frames, warm_up=(0.0, 0.0)))
+    theirs = SpeakerDiarization.reconstruct(pipeline, segmentations, hard,
+                                            pipeline.speaker_count(segmentations, frames, warm_up=(0.0, 0.0)))
+    assert ours.data.shape == theirs.data.shape and np.array_equal(ours.data, theirs.data)
+    assert [(w.start, w.duration, w.step) for w in (ours.sliding_window, theirs.sliding_window)] == \
+        [(theirs.sliding_window.start, theirs.sliding_window.duration, theirs.sliding_window.step)] * 2
+
+
+def test_campplus_runs_without_onednn_and_hands_freed_memory_back(monkeypatch):
+    """oneDNN caches kernels for every input length CAM++ meets, and glibc keeps the freed
+    arrays of ever-changing sizes: both grew the stage with the film (docs/SPEAKERS.md)."""
+    import torch
+
+    from stages.diarization import embedding
+    from stages.diarization.models import resolve_speaker_embedding
+
+    model = embedding.CamPlusPlusEmbedding(resolve_speaker_embedding("campplus").path).eval()
+    onednn, trims = [], []
+    original = model.network.forward
+
+    def recorded(*args, **kwargs):
+        onednn.append(torch.backends.mkldnn.enabled)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(model.network, "forward", recorded)
+    monkeypatch.setattr(embedding, "return_freed_memory", lambda: trims.append(1))
+    torch.manual_seed(0)
+    with torch.inference_mode():
+        out = model(torch.randn(2, 1, 32000) * 0.1, torch.ones(2, 100))
+    assert out.shape == (2, embedding.EMBEDDING_DIMENSION) and torch.isfinite(out).all()
+    assert onednn == [False, False] and torch.backends.mkldnn.enabled  # switched off for CAM++ only
+    assert trims == [1]  # once per batch

@@ -76,13 +76,13 @@ def test_the_model_runs_on_one_torch_thread_unless_asked(tmp_path, eval_data, mo
     from pyannote.audio.core.inference import Inference
 
     seen = []
-    original = Inference.__call__
+    original = Inference.infer  # each batch of windows
 
     def recorded(self, *args, **kwargs):
         seen.append(torch.get_num_threads())
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(Inference, "__call__", recorded)
+    monkeypatch.setattr(Inference, "infer", recorded)
     schema.write(tmp_path / "speech.json", SpeechRegions((Region(6.584, 30.0),), 30.0, {"stage": "silero-vad"}))
     before = torch.get_num_threads()
     torch.set_num_threads(2)  # as torch starts on a 2-core machine
@@ -92,7 +92,7 @@ def test_the_model_runs_on_one_torch_thread_unless_asked(tmp_path, eval_data, mo
                      PyannoteVadOptions(), lambda *a: None)
     finally:
         torch.set_num_threads(before)
-    assert seen == [1] and report.metrics["cpu_threads"] == 1
+    assert seen and set(seen) == {1} and report.metrics["cpu_threads"] == 1
 
 
 def test_scores_are_what_the_diarization_pipeline_would_compute(tmp_path, eval_data, monkeypatch):
@@ -149,3 +149,50 @@ def test_combine_pyannote_finds_speech_where_silero_found_none(tmp_path, eval_da
                  PyannoteVadOptions(combine="pyannote"), lambda *a: None)
     assert abs(schema.load(tmp_path / "refined.json", SpeechRegions).speech_duration_s - reference_speech(eval_data)) < 1.5
     assert report.metrics["windows"] == 0 and segmentation.load(tmp_path / "segmentation.npz").chunks == 9  # 10 s windows every 2.5 s over 30 s
+
+
+def test_window_starts_are_where_pyannote_slides_its_windows():
+    from stages.pyannote_vad.stage import window_starts
+
+    assert window_starts(100, 40, 10) == ([0, 10, 20, 30, 40, 50, 60], None)  # the last window ends on the last sample
+    assert window_starts(105, 40, 10) == ([0, 10, 20, 30, 40, 50, 60], 70)  # 5 samples left: one padded window more
+    assert window_starts(30, 40, 10) == ([], 0)  # shorter than a window: one padded window
+    assert window_starts(40, 40, 10) == ([0], None)
+
+
+def test_scores_are_made_a_batch_of_windows_at_a_time_as_pyannote_slides_them(tmp_path, eval_data, monkeypatch):
+    """On 3 minutes of audio (69 whole windows, in batches of 32, 32 and 5, and a last padded one) the
+    scores are pyannote's ``Inference`` over the whole waveform, and no read is longer than one
+    batch of windows: the stage's memory does not grow with the audio."""
+    import numpy as np
+    import soundfile
+    import torch
+    from pyannote.audio.core.inference import Inference
+
+    from shared.audio import AudioFile, read_all
+    from stages.pyannote_vad.stage import BATCH_SIZE, load_model, segment
+
+    samples = np.tile(read_all(eval_data / "sample.wav"), 7)[:int(181.3 * 16000)]
+    soundfile.write(tmp_path / "long.wav", samples, 16000, subtype="PCM_16")
+    model, _ = load_model(PyannoteVadOptions(), "cpu")
+    reads = []
+    original = AudioFile.read
+
+    def recorded(self, start=0, stop=None, out=None):
+        got = original(self, start, stop, out)
+        reads.append(len(got))
+        return got
+
+    monkeypatch.setattr(AudioFile, "read", recorded)
+    with AudioFile(tmp_path / "long.wav") as wav, torch.inference_mode():
+        ours = segment(model, wav, 0.25)
+    monkeypatch.undo()
+    inference = Inference(model, duration=10.0, step=2.5, skip_aggregation=True, batch_size=BATCH_SIZE)
+    with torch.inference_mode():
+        theirs = inference({"waveform": torch.from_numpy(read_all(tmp_path / "long.wav")).unsqueeze(0),
+                            "sample_rate": 16000})
+    assert ours.data.shape == theirs.data.shape == (70, 589, 3)
+    assert np.allclose(ours.data, theirs.data, atol=1e-6)
+    assert (ours.sliding_window.start, ours.sliding_window.duration, ours.sliding_window.step) == \
+        (theirs.sliding_window.start, theirs.sliding_window.duration, theirs.sliding_window.step)
+    assert len(reads) == 4 and max(reads) <= (BATCH_SIZE - 1) * 40000 + 160000  # 87.5 s, not the file's 181.3 s
