@@ -83,6 +83,15 @@ class AudioFile:
         except (RuntimeError, OSError) as err:
             raise _unreadable(self.path, err) from None
 
+    def read_padded(self, start: int, stop: int):
+        """Samples ``[start, stop)`` with zeros where that lies outside the file (before its
+        start or past its end): always ``stop - start`` of them, float32."""
+        import numpy as np
+
+        samples = self.read(start, stop)
+        before = min(max(0, -start), stop - start)
+        return np.pad(samples, (before, max(0, stop - start - before - len(samples))))
+
     def read_s(self, start_s: float, end_s: float):
         """Samples of ``[start_s, end_s)``, each end at its nearest sample."""
         return self.read(self.sample(start_s), self.sample(end_s))

@@ -174,16 +174,13 @@ def _wav_crop_audio_class():
             wav = file.get(WAV_KEY) if hasattr(file, "get") else None
             if wav is None:
                 return super().crop(file, segment, mode=mode)
-            import numpy as np
             import torch
 
             start = self.get_num_samples(segment.start, SAMPLE_RATE_HZ)
             end = self.get_num_samples(segment.end, SAMPLE_RATE_HZ)
             if mode == "raise" and (start < 0 or end >= wav.frames):
                 raise ValueError(f"chunk {segment} is not inside the audio ({wav.duration_s:.3f} s)")
-            samples = wav.read(max(0, start), min(end, wav.frames))
-            padded = np.pad(samples, (max(0, -start), max(end, wav.frames) - wav.frames))
-            return self.downmix_and_resample(torch.from_numpy(padded).unsqueeze(0), SAMPLE_RATE_HZ)
+            return self.downmix_and_resample(torch.from_numpy(wav.read_padded(start, end)).unsqueeze(0), SAMPLE_RATE_HZ)
 
     return WavCropAudio
 

@@ -110,8 +110,7 @@ def segment(model, audio: AudioFile, step: float, hook: ProgressHook = no_progre
     outputs, done = [], 0
     hook("segmentation", 0.0, total)
     for batch in batches:
-        span = audio.read(batch[0], batch[-1] + window)  # the batch's windows overlap: one read
-        span = np.pad(span, (0, batch[-1] - batch[0] + window - len(span)))  # the last window, zero-padded
+        span = audio.read_padded(batch[0], batch[-1] + window)  # overlapping windows: one read; the last zero-padded
         chunks = np.stack([span[a - batch[0]:a - batch[0] + window] for a in batch])[:, None, :]
         outputs.append(inference.infer(torch.from_numpy(chunks)))
         done += len(batch)

@@ -52,6 +52,21 @@ def test_reads_are_clipped_to_the_file(ramp):
         assert wav.read(20, 10).shape == (0,)
 
 
+def test_padded_reads_are_zeros_outside_the_file(ramp):
+    """Windows that start before the file or run past its end (the pyannote stages' windows)."""
+    samples = audio.read_all(ramp)
+    with audio.AudioFile(ramp) as wav:
+        np.testing.assert_array_equal(wav.read_padded(100, 110), samples[100:110])
+        before = wav.read_padded(-5, 10)
+        assert before.dtype == np.float32 and len(before) == 15
+        np.testing.assert_array_equal(before, np.concatenate([np.zeros(5, np.float32), samples[:10]]))
+        after = wav.read_padded(2 * RATE - 4, 2 * RATE + 6)
+        np.testing.assert_array_equal(after, np.concatenate([samples[-4:], np.zeros(6, np.float32)]))
+        both = wav.read_padded(-3, 2 * RATE + 3)
+        assert len(both) == 2 * RATE + 6 and not both[:3].any() and not both[-3:].any()
+        assert len(wav.read_padded(3 * RATE, 3 * RATE + 7)) == 7  # wholly past the end: all zeros
+
+
 def test_read_into_a_buffer(ramp):
     out = np.full(30, -1.0, dtype=np.float32)
     with audio.AudioFile(ramp) as wav:
