@@ -371,7 +371,8 @@ def model_repos(model: str | None, extra_repos: list[str]) -> list[tuple[str, st
 
     repos: list[tuple[str, str]] = []
     name = model or os.environ.get("ASR_MODEL") or AsrOptions().model
-    if name == WHISPER_AUTO:
+    asr_auto = name == WHISPER_AUTO
+    if asr_auto:
         say(f"ASR_MODEL=auto picks among the models in the cache (docs/FILM.md): name one to download, e.g. "
             f"make models ASR_MODEL={AUTO_DOWNLOAD_EXAMPLES}")
     elif Path(name).expanduser().is_dir():
@@ -392,7 +393,7 @@ def model_repos(model: str | None, extra_repos: list[str]) -> list[tuple[str, st
         repo = mt_repo_id(name) if name and name not in ("auto", "whisper") else None
         if repo:
             extra.append(repo)
-    if not repos and not extra:
+    if asr_auto and not extra:
         raise Fail(f"nothing to download: ASR_MODEL=auto names no one model; name it, e.g. "
                    f"make models ASR_MODEL={AUTO_DOWNLOAD_EXAMPLES}", 2)
     for repo in extra:

@@ -479,7 +479,7 @@ def test_models_passes_the_token_by_name_only(monkeypatch, tmp_path):
     assert [c[-1] for c in calls] == ["Systran/faster-whisper-tiny.en", "pyannote/segmentation-3.0"]
 
 
-def test_make_models_with_auto_asks_for_a_name(monkeypatch, capsys):
+def test_make_models_with_auto_asks_for_a_name(monkeypatch, capsys, tmp_path):
     """ASR_MODEL=auto (the default) names no one model: nothing Whisper is downloaded, and with
     nothing else to download the user is told which names to give."""
     for name in ("ASR_MODEL", "DIARIZATION_MODEL", "TRANSLATION_MODEL"):
@@ -489,6 +489,7 @@ def test_make_models_with_auto_asks_for_a_name(monkeypatch, capsys):
     assert failed.value.code == 2
     assert jobs.model_repos(None, ["pyannote/segmentation-3.0"]) == [("pyannote/segmentation-3.0",) * 2]
     assert "ASR_MODEL=auto picks among the models in the cache" in capsys.readouterr().err
+    assert jobs.model_repos(str(tmp_path), []) == []  # a local folder: nothing to download, and that is no failure
 
 
 def test_batch_bounds_concurrency_and_survives_a_failure(monkeypatch, tmp_path, capsys):
