@@ -104,7 +104,6 @@ def worker_name(stage: str) -> str:
 def worker(stage: str) -> dict[str, Any]:
     gpu = uses_gpu(stage)
     volumes, mounts = shared_volumes()
-    labels = {**COMMON_LABELS, LABEL: worker_name(stage)}
     container = {
         "name": "worker",
         "image": f"{IMAGE_PREFIX}/{stage}:latest{'-cuda' if gpu else ''}",
@@ -116,24 +115,9 @@ def worker(stage: str) -> dict[str, Any]:
         "securityContext": container_security(),
         "volumeMounts": mounts,
     }
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(worker_name(stage), worker_name(stage)),
-        "spec": {
-            "replicas": 0,  # KEDA scales it (scaledobject-<stage>.yaml)
-            "selector": {"matchLabels": {LABEL: worker_name(stage)}},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    # SIGTERM makes Celery finish its task first: a scale-down never cuts a stage short
-                    "terminationGracePeriodSeconds": VISIBILITY_TIMEOUT_S,
-                    "automountServiceAccountToken": False,
-                    "securityContext": pod_security(),
-                    "containers": [container],
-                    "volumes": volumes,
-                },
-            },
-        },
-    }
+    # SIGTERM makes Celery finish its task first: a scale-down never cuts a stage short
+    return deployment(worker_name(stage), [container], volumes, replicas=0,  # KEDA scales it (scaledobject-<stage>.yaml)
+                      termination_grace_s=VISIBILITY_TIMEOUT_S)
 
 
 def scaled_object(stage: str) -> dict[str, Any]:
@@ -185,22 +169,7 @@ def api_deployment() -> dict[str, Any]:
         "securityContext": container_security(),
         "volumeMounts": mounts,
     }
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata("api", "api"),
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {LABEL: "api"}},
-            "template": {
-                "metadata": {"labels": {**COMMON_LABELS, LABEL: "api"}},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "securityContext": pod_security(),
-                    "containers": [container],
-                    "volumes": volumes,
-                },
-            },
-        },
-    }
+    return deployment("api", [container], volumes, replicas=1)
 
 
 def api_service() -> dict[str, Any]:
@@ -211,32 +180,33 @@ def api_service() -> dict[str, Any]:
 
 
 def redis_deployment() -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata("redis", "redis"),
-        "spec": {
-            "replicas": 1,
-            "strategy": {"type": "Recreate"},  # one writer of the append-only file
-            "selector": {"matchLabels": {LABEL: "redis"}},
-            "template": {
-                "metadata": {"labels": {**COMMON_LABELS, LABEL: "redis"}},
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "securityContext": pod_security(),
-                    "containers": [{
-                        "name": "redis",
-                        "image": f"{IMAGE_PREFIX}/redis:latest",
-                        "imagePullPolicy": "IfNotPresent",
-                        "ports": [{"containerPort": 6379, "name": "redis"}],
-                        "readinessProbe": {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 5},
-                        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
-                        "securityContext": container_security(),
-                        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
-                    }],
-                    "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "redis-data"}}],
-                },
-            },
-        },
+    container = {
+        "name": "redis",
+        "image": f"{IMAGE_PREFIX}/redis:latest",
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"containerPort": 6379, "name": "redis"}],
+        "readinessProbe": {"exec": {"command": ["redis-cli", "ping"]}, "periodSeconds": 5},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+        "securityContext": container_security(),
+        "volumeMounts": [{"name": "data", "mountPath": "/data"}],
     }
+    return deployment("redis", [container], [{"name": "data", "persistentVolumeClaim": {"claimName": "redis-data"}}],
+                      replicas=1, recreate=True)  # Recreate: one writer of the append-only file
+
+
+def deployment(name: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]], replicas: int,
+               recreate: bool = False, termination_grace_s: int | None = None) -> dict[str, Any]:
+    """A Deployment of pods labelled ``name`` that run as every pod here does (pod_security, no
+    service-account token)."""
+    pod: dict[str, Any] = {"terminationGracePeriodSeconds": termination_grace_s} if termination_grace_s else {}
+    pod.update({"automountServiceAccountToken": False, "securityContext": pod_security(),
+                "containers": containers, "volumes": volumes})
+    spec: dict[str, Any] = {"replicas": replicas}
+    if recreate:
+        spec["strategy"] = {"type": "Recreate"}
+    spec.update({"selector": {"matchLabels": {LABEL: name}},
+                 "template": {"metadata": {"labels": {**COMMON_LABELS, LABEL: name}}, "spec": pod}})
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata(name, name), "spec": spec}
 
 
 def redis_service() -> dict[str, Any]:
